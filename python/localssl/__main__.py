@@ -1,0 +1,7 @@
+"""Entry point of `python -m localssl`."""
+
+import sys
+
+from localssl.cli import main
+
+sys.exit(main())

@@ -133,7 +133,7 @@ def gaussian_blur(images: torch.Tensor, p: float, gen: torch.Generator) -> torch
     batch, channels, height, _ = images.shape
     if p == 0:
         return images
-    kernel = max(3, int(math.ceil(0.1 * height)) // 2 * 2 + 1)
+    kernel = max(3, math.ceil(0.1 * height) // 2 * 2 + 1)
     sigma = _uniform(batch, 0.1, 2.0, gen, images.device)
     offsets = torch.arange(kernel, device=images.device, dtype=images.dtype) - kernel // 2
     weights = torch.exp(-(offsets.view(1, -1) ** 2) / (2 * sigma.view(-1, 1) ** 2))

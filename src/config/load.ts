@@ -63,7 +63,9 @@ export function resolveConfig(raw: unknown, where = 'config'): Config {
   if (!result.success) {
     throw new ConfigError(describeIssue(where, result.error));
   }
-  return result.data;
+  // The editor hint points relative to the source file; a resolved config stands alone.
+  const { $schema: _hint, ...config } = result.data;
+  return config;
 }
 
 /** Read a YAML or JSON config file, apply overrides, validate it, and return it resolved. */
@@ -72,7 +74,8 @@ export function loadConfig(file: string, overrides: readonly Override[] = []): C
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'unreadable';
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'unreadable';
     throw new ConfigError(`${file}: ${reason}`, { cause: error });
   }
 
@@ -81,7 +84,9 @@ export function loadConfig(file: string, overrides: readonly Override[] = []): C
     raw = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
     const detail = (error as Error).message.split('\n')[0];
-    throw new ConfigError(`${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${detail}`);
+    throw new ConfigError(
+      `${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${detail}`,
+    );
   }
 
   if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {

@@ -12,6 +12,7 @@ export const runEventSchema = z.discriminatedUnion('event', [
     run_dir: z.string(),
     images: z.number(),
     steps_per_epoch: z.number(),
+    batch_size: z.number(),
     epochs: z.number(),
     start_epoch: z.number(),
     device: z.string(),

@@ -1,0 +1,32 @@
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { openRun, writeFileAtomic } from './run-dir.js';
+
+export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
+
+/** A short human label for a config's rule, e.g. "local hinge, patch pooling, context same". */
+export function describeRule(config: Config): string {
+  const rule = config.rule;
+  const pooling =
+    rule.pooling.kind === 'patch' ? `patch ${rule.pooling.kernels.join('-')}` : 'global';
+  const context = rule.gradientFlow === 'local' ? `, context ${rule.context}` : '';
+  return `${rule.gradientFlow} ${rule.score.f}, ${pooling} pooling${context}`;
+}
+
+/** Rewrite summary.json from what the run directory holds now. */
+export function writeSummary(dir: string, status: RunStatus, error?: string): void {
+  const run = openRun(dir);
+  const summary = {
+    name: run.config.name,
+    status,
+    rule: describeRule(run.config),
+    dataset: run.config.data.dataset,
+    checkpoints: run.checkpoints,
+    train: run.train ?? null,
+    probe: run.probe ?? null,
+    probeRandom: run.probeRandom ?? null,
+    error: error ?? null,
+    updated: new Date().toISOString(),
+  };
+  writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+}

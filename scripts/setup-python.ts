@@ -9,7 +9,9 @@ try {
   const started = Date.now();
   const result = await setupPythonEnvironment();
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  process.stderr.write(`localssl: Python environment ${result.action} (${result.python}, ${seconds} s)\n`);
+  process.stderr.write(
+    `localssl: Python environment ${result.action} (${result.python}, ${seconds} s)\n`,
+  );
 } catch (error) {
   const message = error instanceof LocalsslError ? error.message : String(error);
   process.stderr.write(`localssl: ${message}\n`);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { PythonBridge } from './bridge/index.js';
 import { venvState } from './bridge/environment.js';
+import type { PythonBridge } from './bridge/index.js';
 import { resolvePythonInterpreter } from './bridge/python-path.js';
 import { engine } from './engine.js';
 

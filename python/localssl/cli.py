@@ -31,12 +31,25 @@ def _parser() -> argparse.ArgumentParser:
     probe = jobs.add_parser("probe", help="linear probe of a run's encoder")
     probe.add_argument("--run-dir", required=True, type=Path)
     probe.add_argument("--checkpoint", default="latest", help="'latest', an epoch, or 'none'")
+
+    download = jobs.add_parser("download", help="download, verify and extract a dataset")
+    download.add_argument("--dataset", required=True)
+    download.add_argument("--root", required=True, type=Path)
+    download.add_argument("--base-url", default=None, help="mirror replacing the official host")
+    download.add_argument("--md5", default=None, help="expected archive md5 (a mirror's copy)")
+    download.add_argument("--keep-archive", action="store_true")
     return parser
 
 
 def _run(args: argparse.Namespace, events: EventChannel, stop: StopFlag) -> bool:
     """Run one job; True if it finished, False if it stopped early on request."""
     from localssl.config import load_config
+
+    if args.job == "download":
+        from localssl.data.fetch_job import run_download
+
+        run_download(args.dataset, args.root, events, args.base_url, args.md5, args.keep_archive)
+        return True
 
     config = load_config(args.run_dir / "config.json")
     if args.job == "train":

@@ -11,7 +11,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+def _non_finite(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
 
 
 def sanitize(value: Any) -> Any:
@@ -23,13 +27,24 @@ def sanitize(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else NON_FINITE[repr(value)]
+        return value if math.isfinite(value) else _non_finite(value)
+    if isinstance(value, (bytes, bytearray)):
+        raise TypeError("cannot send bytes across the bridge as JSON; write a file instead")
     if isinstance(value, Mapping):
         return {str(k): sanitize(v) for k, v in value.items()}
     if isinstance(value, Sequence):
         return [sanitize(v) for v in value]
+    # Tensors and numpy values of one element; larger arrays belong in safetensors files.
+    numel = getattr(value, "size", None)
+    numel = numel() if callable(numel) else numel
     item = getattr(value, "item", None)
     if callable(item):
+        shape = getattr(value, "shape", ())
+        if len(tuple(shape)) > 0 and numel != 1:
+            raise TypeError(
+                f"cannot send a {type(value).__name__} of shape {tuple(shape)} as JSON; "
+                "write it to a safetensors file"
+            )
         return sanitize(item())
     raise TypeError(f"cannot send a {type(value).__name__} across the bridge as JSON")
 

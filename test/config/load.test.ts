@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// biome-ignore-all lint/suspicious/noExplicitAny: test configs are deliberately untyped
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseOverride, resolveConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
@@ -80,6 +79,7 @@ describe('loadConfig', () => {
 });
 
 describe('bad configs give one line with the file, the key path and what was expected', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: the point is to build configs the types forbid
   type Raw = Record<string, any>;
   const valid = (): Raw => ({
     schemaVersion: 1,

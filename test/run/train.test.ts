@@ -68,7 +68,9 @@ describe('train and probe, end to end on real MNIST', () => {
   });
 
   it('refuses to probe a directory that is not a run', async () => {
-    await expect(probe(runsDir)).rejects.toThrow(`${runsDir}: not a run directory (no config.json)`);
+    await expect(probe(runsDir)).rejects.toThrow(
+      `${runsDir}: not a run directory (no config.json)`,
+    );
     expect(existsSync(join(runsDir, 'probe.json'))).toBe(false);
   });
 });

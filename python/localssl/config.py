@@ -25,6 +25,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class ScoreConfig:
+    """The decreasing function f; only the parameter of the chosen f is set."""
+
     f: Literal["hinge", "softhinge", "logistic", "linear", "phyll", "infonce"]
     margin: float | None = None
     threshold: float | None = None
@@ -34,26 +36,74 @@ class ScoreConfig:
 
 @dataclass(frozen=True)
 class PredictorConfig:
+    """The matrix B^l mapping the context onto the layer's representation."""
+
     kind: Literal["trainable", "low-rank", "identity", "fixed-random"]
     rank: int | None = None
 
 
 @dataclass(frozen=True)
 class PoolingConfig:
-    kind: Literal["global", "patch"]
+    """Pooling of an activity before the loss: global mean, k_l x k_l patches, or none."""
+
+    kind: Literal["global", "patch", "none"]
     kernels: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
-class RuleConfig:
+class ContrastiveRule:
+    """The unified per-layer loss (paper-spec 2): f x B x context x pooling x negatives."""
+
     gradient_flow: Literal["local", "global"]
     score: ScoreConfig
     predictor: PredictorConfig
     predictor_decay: float
     pooling: PoolingConfig
     negatives: Literal["next", "random"]
+    kind: Literal["contrastive"] = "contrastive"
     context: Literal["same", "top", "both"] | None = None
     schedule: Literal["detach", "layerwise"] | None = None
+    predictor_training: Literal["loss", "match-bp"] | None = None
+
+
+@dataclass(frozen=True)
+class ForwardForwardRule:
+    """Forward-forward with SCFF pairs (paper-spec 4.8): goodness of each sample against itself."""
+
+    kind: Literal["forward-forward"]
+    gradient_flow: Literal["local"]
+    context: Literal["self"]
+    score: ScoreConfig
+    predictor: PredictorConfig
+    pooling: PoolingConfig
+    negatives: Literal["next", "random"]
+    normalize_inputs: bool
+    schedule: Literal["detach", "layerwise"]
+
+
+@dataclass(frozen=True)
+class Clapp2021Rule:
+    """CLAPP (2021) on a grey patch grid, predicting patch rows below (paper-spec 6.3-6.4)."""
+
+    kind: Literal["clapp-2021"]
+    gradient_flow: Literal["local", "global"]
+    context: Literal["rows-ahead"]
+    score: ScoreConfig
+    predictor: PredictorConfig
+    predictor_decay: float
+    pooling: PoolingConfig
+    negatives: Literal["next", "random"]
+    patch_size: int
+    patch_stride: int
+    prediction_steps: int
+    skip_rows: int
+    either_pos_or_neg: bool
+    asymmetric: bool
+    schedule: Literal["detach", "layerwise"]
+
+
+# A learning rule, told apart by its `kind` (absent in configs older than the rule kinds).
+RuleConfig = ContrastiveRule | ForwardForwardRule | Clapp2021Rule
 
 
 @dataclass(frozen=True)
@@ -67,6 +117,8 @@ class AugmentationConfig:
     hue: float
     grayscale_p: float
     blur_p: float
+    # None: int(0.1 * image size) rounded up to odd, the torchvision SimCLR convention.
+    blur_kernel: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +165,13 @@ class ProbeConfig:
     augment: bool
     train_subset: int | None
     test_subset: int | None
+    # Added after the first run directories were written, hence the defaults.
+    crop_scale: tuple[float, float] | None = None
+    test_resize: int | None = None
+    per_layer: bool = False
+    knn: bool = False
+    knn_k: tuple[int, ...] = (20, 200)
+    knn_temperature: float = 0.07
 
 
 @dataclass(frozen=True)
@@ -144,15 +203,28 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         options = [a for a in get_args(hint) if a is not type(None)]
         if value is None:
             return None
+        if len(options) > 1 and all(dataclasses.is_dataclass(o) for o in options):
+            return _build(_tagged_option(options, value, where), value, where)
         return _convert(value, options[0], where)
     if origin is tuple:
         if not isinstance(value, list):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
         return tuple(value)
-    if origin is Literal:
-        if value not in get_args(hint):
-            raise ConfigError(f"{where}: expected one of {get_args(hint)}, got {value!r}")
+    if origin is Literal and value not in get_args(hint):
+        raise ConfigError(f"{where}: expected one of {get_args(hint)}, got {value!r}")
     return value
+
+
+def _tagged_option(options: list[Any], raw: Any, where: str) -> type:
+    """The member of a union of dataclasses whose `kind` literal matches `raw["kind"]`; a mapping
+    without `kind` is the first member (rule configs written before rule kinds existed)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {raw!r}")
+    kinds = {get_args(get_type_hints(o)["kind"])[0]: o for o in options}
+    kind = raw.get("kind", next(iter(kinds)))
+    if kind not in kinds:
+        raise ConfigError(f"{where}.kind: expected one of {tuple(kinds)}, got {kind!r}")
+    return kinds[kind]
 
 
 def _build(cls: type, raw: Any, where: str) -> Any:

@@ -1,182 +1,160 @@
-"""A learning rule put together: which heads sit on which layers, and how gradients flow.
+"""A learning rule put together: which losses sit on which layers, and how gradients flow.
 
-Local rules give every layer its own heads, with the layer input and the context detached, so no
-gradient crosses layers. Global rules put one head on the top layer and backpropagate it through
-the whole encoder. Two schedules compute the same local update: `detach` runs one forward pass and
-sums all losses; `layerwise` updates layer by layer and frees each layer's graph before the next,
-which lowers peak memory.
+The rule family (rules/) defines each layer's loss. This module turns those losses into gradients:
+
+- local rules detach every layer's input (and the context), so no gradient crosses layers; two
+  schedules compute the same update: `detach` runs one forward pass and sums all losses,
+  `layerwise` updates layer by layer and frees each layer's graph before the next runs, which
+  lowers peak memory (paper-spec 5.2, 12.5);
+- global rules put their loss on the top layer and backpropagate it end to end;
+- `predictorTraining: match-bp` is the analysis mode of paper-spec 5.3 (rules/match_bp.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from localssl.config import RuleConfig
-from localssl.losses.head import ContrastiveHead, HeadOutput
+from localssl.config import Clapp2021Rule, ContrastiveRule, ForwardForwardRule, RuleConfig
 from localssl.models.vgg import VGGEncoder
+from localssl.rules.base import Draw, RuleFamily, nan_like
+from localssl.rules.checks import check_rule
+from localssl.rules.clapp2021 import Clapp2021Family
+from localssl.rules.contrastive import ContrastiveFamily
+from localssl.rules.forward_forward import ForwardForwardFamily
+from localssl.rules.match_bp import match_bp_backward
+from localssl.rules.negatives import negative_index
+
+__all__ = ["Objective", "StepStats", "encoder_input_norm", "make_family", "negative_index"]
 
 
 @dataclass
 class StepStats:
-    """Per-layer losses of one step (NaN for layers without a head), and their sum."""
+    """Per-layer losses of one step (NaN for layers without a loss), and their sum.
+
+    Attributes:
+        match_errors: under match-bp, E^l per layer (NaN for the top); None otherwise.
+    """
 
     loss: torch.Tensor
     layer_losses: list[torch.Tensor]
+    match_errors: list[torch.Tensor] | None = None
+
+    def log_fields(self) -> dict[str, list[float]]:
+        """Extra fields for a step event (reading them syncs the device)."""
+        if self.match_errors is None:
+            return {}
+        return {"match_errors": [float(e) for e in self.match_errors]}
 
 
-def negative_index(rows: int, kind: str, gen: torch.Generator, device: torch.device):
-    """Index of each row's negative among the 2B positives; never the same image.
+def encoder_input_norm(rule: RuleConfig) -> bool:
+    """Whether the rule's network length-normalises each hidden layer's input (forward-forward):
+    part of the encoder, so the probe must build it the same way (`VGGEncoder(input_norm=...)`)."""
+    return isinstance(rule, ForwardForwardRule) and rule.normalize_inputs
 
-    Row i's positive is image i mod B, so the offset o must avoid 0 and B.
-    Returns:
-        (2B,) int64.
+
+def make_family(rule: RuleConfig, encoder: VGGEncoder, image_size: int) -> RuleFamily:
+    """The rule family of a rule config, after refusing contradictory settings.
+
+    Raises:
+        ValueError naming the config key, for a combination that makes no sense.
     """
-    half = rows // 2
-    if half < 2:
-        raise ValueError("contrastive rules need a batch of at least 2 images")
-    base = torch.arange(rows, device=device)
-    if kind == "next":
-        return (base + 1) % rows
-    offset = torch.randint(1, rows - 1, (rows,), generator=gen, device=device)
-    offset = offset + (offset >= half).long()
-    return (base + offset) % rows
+    check_rule(rule, encoder.in_channels, image_size)
+    if isinstance(rule, ContrastiveRule):
+        return ContrastiveFamily(rule, encoder, image_size)
+    if isinstance(rule, ForwardForwardRule):
+        return ForwardForwardFamily(rule, encoder, image_size)
+    if isinstance(rule, Clapp2021Rule):
+        return Clapp2021Family(rule, encoder, image_size)
+    raise ValueError(f"rule.kind: unknown rule {rule!r}")
 
 
 class Objective(nn.Module):
-    """The heads of a rule and the code that turns a batch of two views into gradients.
+    """The rule's weights and the code that turns a batch of two views into gradients.
 
     Args:
         rule: the learning rule.
-        encoder: the network the heads read from.
+        encoder: the network the rule trains (forward-forward sets its input normalisation).
         image_size: input side in px, to size the heads.
     """
 
     def __init__(self, rule: RuleConfig, encoder: VGGEncoder, image_size: int) -> None:
         super().__init__()
         self.rule = rule
-        shapes = encoder.layer_shapes(image_size)
-        self.num_layers = len(shapes)
-        kernels = self._kernels(rule, shapes)
-        top = self.num_layers - 1
-
-        def head(layer: int, context: int) -> ContrastiveHead:
-            return ContrastiveHead(shapes[layer], shapes[context], kernels[layer],
-                                   kernels[context], rule.predictor, rule.score,
-                                   rule.predictor_decay)  # fmt: skip
-
-        # context_layers[l] lists, per head of layer l, the layer its context comes from.
-        self.context_layers: list[list[int]] = [[] for _ in shapes]
-        if rule.gradient_flow == "global":
-            self.context_layers[top] = [top]
-        else:
-            for layer in range(self.num_layers):
-                by_kind = {"same": [layer], "top": [top], "both": [layer, top]}
-                self.context_layers[layer] = by_kind[rule.context or "same"]
-        self.heads = nn.ModuleList(
-            nn.ModuleList(head(layer, c) for c in contexts)
-            for layer, contexts in enumerate(self.context_layers)
-        )
-
-    @staticmethod
-    def _kernels(rule: RuleConfig, shapes: list[tuple[int, int, int]]) -> list[int | None]:
-        if rule.pooling.kind == "global" or rule.pooling.kernels is None:
-            return [None] * len(shapes)
-        kernels = list(rule.pooling.kernels)
-        for layer, (kernel, (_, height, width)) in enumerate(zip(kernels, shapes, strict=True)):
-            if kernel > min(height, width):
-                raise ValueError(
-                    f"rule.pooling.kernels.{layer}: kernel {kernel} is larger than layer "
-                    f"{layer + 1}'s {height}x{width} map"
-                )
-        return list(kernels)
+        self.family = make_family(rule, encoder, image_size)
+        self.num_layers = self.family.num_layers
 
     @property
     def local(self) -> bool:
-        return self.rule.gradient_flow == "local"
+        return self.family.local
 
-    def _detach_context(self) -> bool:
-        # BP-InfoNCE trains both branches; every other rule treats the context as a target.
-        return self.local or self.rule.score.f != "infonce"
+    @property
+    def analysis_mode(self) -> bool:
+        """True when the run analyses B (match-bp) instead of training with a learning rule."""
+        return getattr(self.rule, "predictor_training", None) == "match-bp"
 
-    def layer_loss(
-        self,
-        layer: int,
-        outputs: Sequence[torch.Tensor] | Mapping[int, torch.Tensor],
-        negatives: torch.Tensor,
-    ) -> torch.Tensor | None:
-        """Sum of the head losses of one layer, or None if the layer has no head.
-
-        Args:
-            outputs: activities (2B, C_l, H_l, W_l) by layer index; only `layer` and the layers
-                its contexts come from are read.
-        """
-        heads: nn.ModuleList = self.heads[layer]  # type: ignore[assignment]
-        if len(heads) == 0:
-            return None
-        total = None
-        for head, context in zip(heads, self.context_layers[layer], strict=True):
-            c = outputs[context].detach() if self._detach_context() else outputs[context]
-            out: HeadOutput = head(outputs[layer], c, negatives)
-            total = out.loss if total is None else total + out.loss
-        return total
-
-    def losses(
-        self, encoder: VGGEncoder, x: torch.Tensor, negatives: torch.Tensor
-    ) -> list[torch.Tensor | None]:
+    def losses(self, encoder: VGGEncoder, x: torch.Tensor, draw: Draw) -> list[torch.Tensor | None]:
         """All layer losses after one forward pass (the `detach` schedule's graph).
 
         Args:
             x: (2B, C, H, W) normalised views, [view 1; view 2].
         """
-        outputs = encoder(x, detach_inputs=self.local)
-        return [self.layer_loss(layer, outputs, negatives) for layer in range(self.num_layers)]
+        inputs = self.family.encoder_input(x)
+        outputs = encoder(inputs, detach_inputs=self.local)
+        acts = {-1: inputs, **dict(enumerate(outputs))}
+        return [self.family.layer_loss(layer, acts, draw, encoder)
+                for layer in range(self.num_layers)]  # fmt: skip
 
-    def backward(
-        self, encoder: VGGEncoder, x: torch.Tensor, negatives: torch.Tensor
-    ) -> StepStats:
-        """Accumulate the rule's gradients into encoder and heads; the caller steps.
+    def backward(self, encoder: VGGEncoder, x: torch.Tensor, gen: torch.Generator) -> StepStats:
+        """Draw the step's negatives and accumulate the rule's gradients into the encoder and the
+        rule's weights; the caller steps the optimizer.
 
         Args:
             x: (2B, C, H, W) normalised views, [view 1; view 2].
-            negatives: (2B,) from `negative_index`.
+            gen: generator for every random choice of the rule (on x's device).
         """
-        if self.local and self.rule.schedule == "layerwise":
-            layer_losses = self._backward_layerwise(encoder, x, negatives)
+        draw = self.family.draw(x, gen)
+        match_errors = None
+        if self.analysis_mode:
+            inputs = self.family.encoder_input(x)
+            layer_losses, match_errors = match_bp_backward(self.family, encoder, inputs, draw)
+        elif self.local and self.family.schedule == "layerwise":
+            layer_losses = self._backward_layerwise(encoder, x, draw)
         else:
-            losses = self.losses(encoder, x, negatives)
-            present = [loss for loss in losses if loss is not None]
-            torch.stack(present).sum().backward()
-            layer_losses = [
-                loss.detach() if loss is not None else torch.full((), float("nan"), device=x.device)
-                for loss in losses
-            ]
-        finite = [loss for loss in layer_losses if not torch.isnan(loss)]
-        return StepStats(loss=torch.stack(finite).sum(), layer_losses=layer_losses)
+            losses = self.losses(encoder, x, draw)
+            torch.stack([loss for loss in losses if loss is not None]).sum().backward()
+            layer_losses = [loss.detach() if loss is not None else nan_like(x)
+                            for loss in losses]  # fmt: skip
+        # nansum skips the layers without a loss without reading them on the host.
+        return StepStats(torch.stack(layer_losses).nansum(), layer_losses, match_errors)
 
     def _backward_layerwise(
-        self, encoder: VGGEncoder, x: torch.Tensor, negatives: torch.Tensor
+        self, encoder: VGGEncoder, x: torch.Tensor, draw: Draw
     ) -> list[torch.Tensor]:
-        # Direct feedback needs the top layer of both views before any local loss.
-        top = None
-        if any(self.num_layers - 1 in c for c in self.context_layers[:-1]):
+        inputs = self.family.encoder_input(x)
+        # Contexts from other layers (the top layer, for direct feedback) are needed before any
+        # local loss; they are targets, so no graph is kept for them.
+        wanted = {c for contexts in self.family.context_layers for c in contexts}
+        early: dict[int, torch.Tensor] = {}
+        if wanted:
             with torch.no_grad():
-                top = encoder(x)[-1]
+                outputs = encoder(inputs)
+            early = {layer: outputs[layer] for layer in wanted}
+            del outputs
 
         layer_losses: list[torch.Tensor] = []
-        h = x
-        for layer, module in enumerate(encoder.layers):
-            h = module(h.detach())
-            outputs = {layer: h}
-            if top is not None and layer != self.num_layers - 1:
-                outputs[self.num_layers - 1] = top
-            loss = self.layer_loss(layer, outputs, negatives)
-            loss.backward()  # type: ignore[union-attr]
-            layer_losses.append(loss.detach())  # type: ignore[union-attr]
-
-            # Free this layer's graph before the next layer runs.
-            h = h.detach()
+        below = inputs
+        for layer in range(self.num_layers):
+            h = encoder.run_layer(layer, below, detach=True)
+            acts = {**early, layer - 1: below, layer: h}
+            loss = self.family.layer_loss(layer, acts, draw, encoder)
+            if loss is None:
+                layer_losses.append(nan_like(x))
+            else:
+                loss.backward()
+                layer_losses.append(loss.detach())
+            # Only the activity, not this layer's graph, goes on to the next layer.
+            below = h.detach()
         return layer_losses

@@ -21,10 +21,11 @@ from localssl.checkpoint import (
 )
 from localssl.config import Config
 from localssl.data.augment import AugmentSpec, make_view, normalize
+from localssl.data.loader import DeviceImages
 from localssl.data.sources import load_images, source
 from localssl.device import Runtime, choose_runtime, seed_everything
 from localssl.events import EventChannel
-from localssl.objective import negative_index
+from localssl.rules.patches import grey_input
 from localssl.stop import StopFlag
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class Views:
 def augment_spec(config: Config) -> AugmentSpec:
     a = config.data.augmentation
     return AugmentSpec(a.crop_scale, a.flip_p, a.jitter_p, a.brightness, a.contrast,
-                       a.saturation, a.hue, a.grayscale_p, a.blur_p)  # fmt: skip
+                       a.saturation, a.hue, a.grayscale_p, a.blur_p, a.blur_kernel)  # fmt: skip
 
 
 def data_root(config: Config) -> str:
@@ -76,10 +77,14 @@ def train(
     info = source(config.data.dataset)
     images = load_images(config.data.dataset, data_root(config), info.ssl_split,
                          config.data.image_size, config.data.train_subset).images  # fmt: skip
+    mean, std = info.mean, info.std
+    if config.rule.kind == "clapp-2021":
+        # CLAPP 2021 encodes grey patches (paper-spec 6.3).
+        images, mean, std = grey_input(images, mean, std)
     if images.shape[1] != config.model.in_channels:
         raise ValueError(f"model.inChannels is {config.model.in_channels} but "
                          f"{config.data.dataset} images have {images.shape[1]} channels")  # fmt: skip
-    images = images.to(runtime.device)
+    images = DeviceImages(images, runtime.device)
 
     encoder = build_encoder(config, runtime)
     objective = build_objective(config, encoder, runtime)
@@ -104,29 +109,30 @@ def train(
         steps = min(steps, config.train.max_steps_per_epoch)
     if steps == 0:
         raise ValueError(f"train.batchSize {batch} is larger than the {len(images)} train images")
-    views = Views(augment_spec(config), config.data.image_size, info.mean, info.std,
+    views = Views(augment_spec(config), config.data.image_size, mean, std,
                   runtime.channels_last)  # fmt: skip
 
     events.emit("started", run_dir=str(run_dir), name=config.name, images=len(images),
-                steps_per_epoch=steps, epochs=config.train.epochs, start_epoch=state.epoch,
-                parameters=sum(p.numel() for p in params), **runtime.describe())  # fmt: skip
+                steps_per_epoch=steps, batch_size=batch, epochs=config.train.epochs,
+                start_epoch=state.epoch,
+                parameters=sum(p.numel() for p in params),
+                analysis_mode=objective.analysis_mode, **runtime.describe())  # fmt: skip
 
     started = time.perf_counter()
     trained_images = 0
     epoch_loss = float("nan")
     for epoch in range(state.epoch, config.train.epochs):
         epoch_start = time.perf_counter()
-        order = torch.randperm(len(images), generator=data_gen).to(runtime.device)
+        order = torch.randperm(len(images), generator=data_gen).to(images.index_device)
         loss_sum = torch.zeros((), device=runtime.device)
         layer_sum = torch.zeros(objective.num_layers, device=runtime.device)
         window_start, window_images = time.perf_counter(), 0
 
         for step in range(steps):
-            x = views(images[order[step * batch : (step + 1) * batch]], aug_gen)
-            negatives = negative_index(x.shape[0], config.rule.negatives, aug_gen, runtime.device)
+            x = views(images.take(order[step * batch : (step + 1) * batch]), aug_gen)
             optimizer.zero_grad(set_to_none=True)
             with runtime.autocast():
-                stats = objective.backward(encoder, x, negatives)
+                stats = objective.backward(encoder, x, aug_gen)
             optimizer.step()
 
             loss_sum += stats.loss.detach().float()
@@ -147,7 +153,8 @@ def train(
                 events.emit("step", epoch=epoch + 1, step=step + 1, steps=steps,
                             global_step=state.global_step, loss=loss,
                             layer_losses=stats_list(stats.layer_losses),
-                            images_per_s=window_images / max(elapsed, 1e-9))  # fmt: skip
+                            images_per_s=window_images / max(elapsed, 1e-9),
+                            **stats.log_fields())  # fmt: skip
                 window_start, window_images = time.perf_counter(), 0
 
             if stop.requested:
@@ -169,6 +176,7 @@ def train(
     seconds = time.perf_counter() - started
     summary = {"epochs": state.epoch, "global_step": state.global_step, "final_loss": epoch_loss,
                "train_seconds": seconds, "images_per_s": trained_images / max(seconds, 1e-9),
+               "analysis_mode": objective.analysis_mode,
                **runtime.describe()}  # fmt: skip
     write_json_atomic(run_dir / "train.json", summary)
     events.emit("finished", **summary)

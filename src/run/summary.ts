@@ -4,13 +4,17 @@ import { openRun, writeFileAtomic } from './run-dir.js';
 
 export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
 
-/** A short human label for a config's rule, e.g. "local hinge, patch pooling, context same". */
+/** A short human label for a config's rule, e.g. "local hinge, patch 4-4-4-2-2-1 pooling". */
 export function describeRule(config: Config): string {
   const rule = config.rule;
   const pooling =
-    rule.pooling.kind === 'patch' ? `patch ${rule.pooling.kernels.join('-')}` : 'global';
-  const context = rule.gradientFlow === 'local' ? `, context ${rule.context}` : '';
-  return `${rule.gradientFlow} ${rule.score.f}, ${pooling} pooling${context}`;
+    rule.pooling.kind === 'patch'
+      ? `patch ${rule.pooling.kernels.join('-')} pooling`
+      : `${rule.pooling.kind === 'none' ? 'no' : 'global'} pooling`;
+  if (rule.kind === 'forward-forward') return `forward-forward, ${pooling}`;
+  const flow = `${rule.gradientFlow} ${rule.score.f}, ${pooling}`;
+  if (rule.kind === 'clapp-2021') return `CLAPP 2021 (${flow})`;
+  return rule.gradientFlow === 'local' ? `${flow}, context ${rule.context}` : flow;
 }
 
 /** Rewrite summary.json from what the run directory holds now. */

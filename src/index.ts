@@ -20,6 +20,16 @@ export {
   type Rule,
   SCHEMA_VERSION,
 } from './config/schema.js';
+export {
+  type CheckDataOptions,
+  checkData,
+  type DataCheck,
+  type DownloadOptions,
+  type DownloadProgress,
+  downloadData,
+  type ManagedDataset,
+  managedDatasets,
+} from './data/manage.js';
 export { DEFAULT_DEMO_RULES, type DemoOptions, type DemoRow, demo } from './demo.js';
 export { type DoctorReport, doctor } from './doctor.js';
 export { checkConfig, closeEngine, engine } from './engine.js';
@@ -40,4 +50,14 @@ export {
   type TrainOutcome,
   train,
 } from './run/train.js';
+export {
+  type CellResult,
+  loadPaperResults,
+  renderReport,
+  reproduceTable,
+  type Scale,
+  type TableName,
+  type TableOptions,
+  type TableReport,
+} from './tables/index.js';
 export * from './tensors/index.js';

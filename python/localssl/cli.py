@@ -27,10 +27,22 @@ def _parser() -> argparse.ArgumentParser:
     train = jobs.add_parser("train", help="self-supervised training of one run")
     train.add_argument("--run-dir", required=True, type=Path)
     train.add_argument("--resume", action="store_true")
+    train.add_argument("--probe", action="store_true", help="then probe, in the same process")
+
+    align = jobs.add_parser("align", help="local against backprop updates of a run, per layer")
+    align.add_argument("--run-dir", required=True, type=Path)
+    align.add_argument("--checkpoint", default="latest", help="'latest' or an epoch")
+    align.add_argument("--batches", type=int, default=8)
 
     probe = jobs.add_parser("probe", help="linear probe of a run's encoder")
     probe.add_argument("--run-dir", required=True, type=Path)
     probe.add_argument("--checkpoint", default="latest", help="'latest', an epoch, or 'none'")
+
+    theory = jobs.add_parser("theory", help="a theory-lab experiment (deep linear networks)")
+    theory.add_argument("experiment", choices=["fig2", "fig3a", "fig3b", "fig4b", "theorems"])
+    theory.add_argument("--out", required=True, type=Path)
+    theory.add_argument("--scale", choices=["paper", "smoke"], default="paper")
+    theory.add_argument("--seed", type=int, default=0)
 
     download = jobs.add_parser("download", help="download, verify and extract a dataset")
     download.add_argument("--dataset", required=True)
@@ -45,6 +57,11 @@ def _run(args: argparse.Namespace, events: EventChannel, stop: StopFlag) -> bool
     """Run one job; True if it finished, False if it stopped early on request."""
     from localssl.config import load_config
 
+    if args.job == "theory":
+        from localssl.theory.run import run_experiment
+
+        run_experiment(args.experiment, str(args.out), args.scale, args.seed, events)
+        return True
     if args.job == "download":
         from localssl.data.fetch_job import run_download
 
@@ -55,12 +72,23 @@ def _run(args: argparse.Namespace, events: EventChannel, stop: StopFlag) -> bool
     if args.job == "train":
         from localssl.train import train
 
-        return not train(config, args.run_dir, events, stop, resume=args.resume).get("stopped")
+        finished = not train(config, args.run_dir, events, stop, resume=args.resume).get("stopped")
+        if not finished or not args.probe:
+            return finished
+        from localssl.probe import run_probe
+
+        run_probe(config, args.run_dir, "latest", events, stop)
+        return not stop.requested
     if args.job == "probe":
         from localssl.probe import run_probe
 
         run_probe(config, args.run_dir, args.checkpoint, events, stop)
         return not stop.requested
+    if args.job == "align":
+        from localssl.align import run_align
+
+        run_align(config, args.run_dir, args.checkpoint, args.batches, events)
+        return True
     raise ValueError(f"unknown job {args.job!r}")
 
 

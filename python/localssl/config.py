@@ -153,6 +153,7 @@ class TrainConfig:
     batch_size: int
     max_steps_per_epoch: int | None
     log_every_steps: int
+    align_every_steps: int | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from localssl.config import Config
 from localssl.data.augment import eval_view, normalize, random_resized_crop
 from localssl.data.sources import load_images, source
 from localssl.device import choose_runtime, seed_everything
+from localssl.evaluate import LayerProbes, knn_result, layer_slices, write_result
 from localssl.events import EventChannel
 from localssl.losses.head import pool_flat
 from localssl.models.vgg import VGGEncoder
@@ -58,7 +59,9 @@ class FeatureMap(nn.Module):
 
 
 def _features(features: FeatureMap, images: torch.Tensor, prepare, chunk: int = 256):
-    return torch.cat([features(prepare(images[i : i + chunk])) for i in range(0, len(images), chunk)])
+    return torch.cat(
+        [features(prepare(images[i : i + chunk])) for i in range(0, len(images), chunk)]
+    )
 
 
 def run_probe(
@@ -72,18 +75,21 @@ def run_probe(
     source_info = source(config.data.dataset)
     loaded = "none"
     if checkpoint != "none":
-        folder = resolve_checkpoint(run_dir, "latest" if checkpoint == "latest" else int(checkpoint))
+        folder = resolve_checkpoint(
+            run_dir, "latest" if checkpoint == "latest" else int(checkpoint)
+        )
         load_checkpoint(folder, {"encoder": encoder})
         loaded = folder.name
 
     size = config.data.image_size
-    pools = probe_pools(config, encoder.layer_shapes(size))
+    shapes = encoder.layer_shapes(size)
+    pools = probe_pools(config, shapes)
     features = FeatureMap(encoder, pools)
     root, p = data_root(config), config.probe
     train_set = load_images(config.data.dataset, root, source_info.probe_train_split, size,
-                            p.train_subset)  # fmt: skip
+                            p.train_subset, labels=True)  # fmt: skip
     test_set = load_images(config.data.dataset, root, source_info.probe_test_split, size,
-                           p.test_subset)  # fmt: skip
+                           p.test_subset, labels=True)  # fmt: skip
     if train_set.labels is None or test_set.labels is None:
         raise ValueError(f"{config.data.dataset}: probe splits need labels")
     device = runtime.device
@@ -91,13 +97,13 @@ def run_probe(
     train_y, test_y = train_set.labels.to(device), test_set.labels.to(device)
 
     def plain(batch: torch.Tensor) -> torch.Tensor:
-        return normalize(eval_view(batch, size), source_info.mean, source_info.std)
+        return normalize(eval_view(batch, size, p.test_resize), source_info.mean, source_info.std)
 
     gen = torch.Generator(device=device).manual_seed(config.seed + 7)
+    crop_scale = p.crop_scale or config.data.augmentation.crop_scale
 
     def augmented(batch: torch.Tensor) -> torch.Tensor:
-        crop = random_resized_crop(eval_view(batch, size), size,
-                                   config.data.augmentation.crop_scale, 0.5, gen)  # fmt: skip
+        crop = random_resized_crop(eval_view(batch, size), size, crop_scale, 0.5, gen)
         return normalize(crop, source_info.mean, source_info.std)
 
     started = time.perf_counter()
@@ -105,7 +111,22 @@ def run_probe(
         test_f = _features(features, test_x, plain).float()
         fixed_train_f = None if p.augment else _features(features, train_x, plain).float()
     dim = test_f.shape[1]
+    layer_numbers = list(range(1, len(pools) + 1))
+    if p.knn:
+        with runtime.autocast():
+            bank = (
+                fixed_train_f
+                if fixed_train_f is not None
+                else _features(features, train_x, plain).float()
+            )
+        knn = knn_result(bank, train_y, test_f, test_y, p.knn_k, p.knn_temperature,
+                         len(train_set.classes), loaded, layer_numbers)  # fmt: skip
+        del bank
+        write_result(run_dir, "knn", loaded, knn)
+        events.emit("knn_finished", **knn)
     classifier = nn.Linear(dim, len(train_set.classes)).to(device)
+    per_layer = (LayerProbes(layer_slices(shapes, pools), len(train_set.classes), p.lr,
+                             p.weight_decay, device) if p.per_layer else None)  # fmt: skip
     optimizer = torch.optim.Adam(classifier.parameters(), lr=p.lr, weight_decay=p.weight_decay)
     order_gen = torch.Generator().manual_seed(config.seed + 11)
     events.emit("probe_started", checkpoint=loaded, feature_dim=dim, pools=pools,
@@ -127,8 +148,12 @@ def run_probe(
             loss.backward()
             optimizer.step()
             loss_sum += loss.item() * len(idx)
+            if per_layer is not None:
+                per_layer.step(train_f[idx], train_y[idx])
         with torch.no_grad():
             top1 = (classifier(test_f).argmax(1) == test_y).float().mean().item() * 100
+        if per_layer is not None:
+            per_layer.record(test_f, test_y)
         history.append(top1)
         events.emit("probe_epoch", epoch=epoch + 1, epochs=p.epochs,
                     loss=loss_sum / len(order), test_top1=top1)  # fmt: skip
@@ -152,8 +177,13 @@ def run_probe(
             "reported": "last epoch (best epoch on test also given)",
             "augmentation": "random resized crop + flip" if p.augment else "none",
             "classifier": "linear, Adam",
+            "crop_scale": list(crop_scale) if p.augment else None,
+            "test_resize": p.test_resize,
         },
     }
     write_json_atomic(run_dir / ("probe-random.json" if loaded == "none" else "probe.json"), result)
+    if per_layer is not None:
+        write_result(run_dir, "probe-layers", loaded,
+                     per_layer.result(loaded, pools, result["protocol"]))  # fmt: skip
     events.emit("probe_finished", **result)
     return result

@@ -7,7 +7,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -27,6 +27,10 @@ from localssl.device import Runtime, choose_runtime, seed_everything
 from localssl.events import EventChannel
 from localssl.rules.patches import grey_input
 from localssl.stop import StopFlag
+
+if TYPE_CHECKING:
+    from localssl.align import LiveAlignment
+    from localssl.objective import Objective
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +86,10 @@ def train(
         # CLAPP 2021 encodes grey patches (paper-spec 6.3).
         images, mean, std = grey_input(images, mean, std)
     if images.shape[1] != config.model.in_channels:
-        raise ValueError(f"model.inChannels is {config.model.in_channels} but "
-                         f"{config.data.dataset} images have {images.shape[1]} channels")  # fmt: skip
+        raise ValueError(
+            f"model.inChannels is {config.model.in_channels} but "
+            f"{config.data.dataset} images have {images.shape[1]} channels"
+        )
     images = DeviceImages(images, runtime.device)
 
     encoder = build_encoder(config, runtime)
@@ -117,6 +123,9 @@ def train(
                 start_epoch=state.epoch,
                 parameters=sum(p.numel() for p in params),
                 analysis_mode=objective.analysis_mode, **runtime.describe())  # fmt: skip
+
+    align_every = config.train.align_every_steps
+    live = None if align_every is None else _live_alignment(config, objective, runtime)
 
     started = time.perf_counter()
     trained_images = 0
@@ -157,6 +166,10 @@ def train(
                             **stats.log_fields())  # fmt: skip
                 window_start, window_images = time.perf_counter(), 0
 
+            if live is not None and align_every and state.global_step % align_every == 0:
+                events.emit("alignment", epoch=epoch + 1, step=step + 1,
+                            global_step=state.global_step, **live.measure(encoder))  # fmt: skip
+
             if stop.requested:
                 folder = save_checkpoint(run_dir, modules, optimizer, state, generators)
                 events.emit("checkpoint", epoch=state.epoch, path=str(folder), partial=True)
@@ -181,6 +194,19 @@ def train(
     write_json_atomic(run_dir / "train.json", summary)
     events.emit("finished", **summary)
     return summary
+
+
+def _live_alignment(config: Config, objective: Objective, runtime: Runtime) -> LiveAlignment:
+    """The held-out batch (the first test-split images) that alignment is measured on."""
+    from localssl.align import LiveAlignment
+
+    if not objective.local:
+        raise ValueError("train.alignEverySteps: alignment compares a local rule with backprop; "
+                         "this rule is global")  # fmt: skip
+    info = source(config.data.dataset)
+    held_out = load_images(config.data.dataset, data_root(config), info.probe_test_split,
+                           config.data.image_size, config.train.batch_size).images  # fmt: skip
+    return LiveAlignment(config, objective, held_out.to(runtime.device), runtime.device)
 
 
 def stats_list(values: list[torch.Tensor]) -> list[float]:

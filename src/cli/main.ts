@@ -5,9 +5,13 @@ import { hideBin } from 'yargs/helpers';
 import { presetNames } from '../config/presets.js';
 import { closeEngine } from '../engine.js';
 import { LocalsslError } from '../errors.js';
+import { alignCommand } from './commands/align.js';
+import { dataCommands } from './commands/data.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { probeCommand } from './commands/probe.js';
+import { tableCommand, tableOptions } from './commands/table.js';
+import { theoryChoices, theoryCommand } from './commands/theory.js';
 import { resumeCommand, trainCommand, trainOptions } from './commands/train.js';
 import { reportError } from './output.js';
 
@@ -55,6 +59,43 @@ export async function main(argv: string[]): Promise<number> {
       (args) => run(() => probeCommand(args as never))(),
     )
     .command(
+      'align <runs..>',
+      "Compare each layer's local update with backprop's, for one or more runs",
+      (y) =>
+        common(
+          y
+            .positional('runs', { type: 'string', array: true, demandOption: true })
+            .option('checkpoint', {
+              type: 'string',
+              default: 'latest',
+              describe: "'latest' or an epoch",
+            })
+            .option('batches', {
+              type: 'number',
+              default: 8,
+              describe: 'Fixed batches to average over',
+            })
+            .option('out', { type: 'string', describe: 'Folder for the comparison plots' }),
+        ),
+      (args) => run(() => alignCommand(args as never))(),
+    )
+    .command(
+      'theory <experiment>',
+      'Deep linear networks where local updates equal backprop (paper figures 2-4, theorems)',
+      (y) =>
+        common(
+          y
+            .positional('experiment', { choices: theoryChoices, demandOption: true })
+            .option('scale', { choices: ['paper', 'smoke'] as const, default: 'paper' as const })
+            .option('seed', { type: 'number', default: 0 })
+            .option('out', {
+              type: 'string',
+              describe: 'Output folder (default runs/theory-<experiment>-<scale>)',
+            }),
+        ),
+      (args) => run(() => theoryCommand(args as never))(),
+    )
+    .command(
       'doctor',
       'Show the Python interpreter, torch, CUDA and device',
       (y) => common(y),
@@ -79,7 +120,16 @@ export async function main(argv: string[]): Promise<number> {
           .option('runs-dir', { type: 'string', default: 'runs' }),
       (args) => run(() => demoCommand(args as never))(),
     )
-    .demandCommand(1, 'name a command: train, resume, probe, doctor or demo')
+    .command(
+      'table <table>',
+      "Fill a table of the paper (main or ablation) and print it beside the paper's numbers",
+      (y) => common(tableOptions(y)),
+      (args) => run(() => tableCommand(args as never))(),
+    )
+    .command('data', 'Check or download CIFAR-10, STL-10 and Tiny ImageNet', (y) =>
+      dataCommands(common(y), run),
+    )
+    .demandCommand(1, 'name a command: train, resume, probe, doctor, demo, table or data')
     .strict()
     .wrap(100)
     .fail((message, error) => {

@@ -270,6 +270,12 @@ export const trainSchema = z.strictObject({
   batchSize: positiveInt.default(32),
   maxStepsPerEpoch: positiveInt.nullable().default(null),
   logEverySteps: positiveInt.default(10),
+  alignEverySteps: positiveInt
+    .nullable()
+    .default(null)
+    .describe(
+      'Measure local-vs-backprop alignment on a held-out batch every N steps (local rules)',
+    ),
 });
 
 export const probeSchema = z.strictObject({

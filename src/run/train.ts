@@ -27,6 +27,11 @@ export interface TrainOptions extends JobOptions {
   bridge?: PythonBridge;
   /** Where the config came from, for error messages. @default 'config' */
   source?: string;
+  /**
+   * Also probe the final encoder (probe.json, and knn.json / probe-layers.json when the config
+   * asks) in the training job's process, saving one engine start-up. @default false
+   */
+  probe?: boolean;
 }
 
 export interface TrainOutcome {
@@ -67,7 +72,8 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
   await checkConfig(resolved, source, options.bridge ?? engine());
 
   const dir = createRunDir(options.runsDir ?? 'runs', resolved);
-  return finishTraining(dir, ['train', '--run-dir', dir], options);
+  const args = ['train', '--run-dir', dir, ...(options.probe ? ['--probe'] : [])];
+  return finishTraining(dir, args, options);
 }
 
 /** Continue a run from its latest checkpoint. */

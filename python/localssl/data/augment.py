@@ -27,6 +27,14 @@ class AugmentSpec:
     hue: float
     grayscale_p: float
     blur_p: float
+    blur_kernel: int | None = None
+
+
+def blur_kernel_for(size: int) -> int:
+    """The SimCLR blur kernel: int(0.1 * size) rounded up to odd (CIFAR 3, Tiny 7, STL-10 9),
+    at least 3."""
+    kernel = int(0.1 * size)
+    return max(3, kernel + 1 - kernel % 2)
 
 
 def _uniform(n: int, low: float, high: float, gen: torch.Generator, device: torch.device):
@@ -128,12 +136,21 @@ def random_grayscale(images: torch.Tensor, p: float, gen: torch.Generator) -> to
     return torch.where(apply.view(-1, 1, 1, 1), grey, images)
 
 
-def gaussian_blur(images: torch.Tensor, p: float, gen: torch.Generator) -> torch.Tensor:
-    """Blur each image with probability p; sigma in [0.1, 2], kernel ~10 % of the side, odd."""
+def gaussian_blur(
+    images: torch.Tensor, p: float, gen: torch.Generator, kernel: int | None = None
+) -> torch.Tensor:
+    """Blur each image with probability p; sigma in [0.1, 2].
+
+    Args:
+        images: (B, C, H, W) float.
+        kernel: odd side of the kernel; None: `blur_kernel_for(H)`.
+    """
     batch, channels, height, _ = images.shape
     if p == 0:
         return images
-    kernel = max(3, math.ceil(0.1 * height) // 2 * 2 + 1)
+    kernel = blur_kernel_for(height) if kernel is None else kernel
+    if kernel % 2 == 0 or kernel // 2 >= min(height, images.shape[-1]):
+        raise ValueError(f"blur kernel {kernel}: must be odd and smaller than the {height} px view")
     sigma = _uniform(batch, 0.1, 2.0, gen, images.device)
     offsets = torch.arange(kernel, device=images.device, dtype=images.dtype) - kernel // 2
     weights = torch.exp(-(offsets.view(1, -1) ** 2) / (2 * sigma.view(-1, 1) ** 2))
@@ -167,11 +184,12 @@ def make_view(
     x = random_resized_crop(x, size, spec.crop_scale, spec.flip_p, gen)
     x = color_jitter(x, spec, gen)
     x = random_grayscale(x, spec.grayscale_p, gen)
-    return gaussian_blur(x, spec.blur_p, gen)
+    return gaussian_blur(x, spec.blur_p, gen, spec.blur_kernel)
 
 
-def eval_view(images: torch.Tensor, size: int) -> torch.Tensor:
-    """The un-augmented view: centre crop or pad to `size`, scaled to [0, 1].
+def eval_view(images: torch.Tensor, size: int, resize: int | None = None) -> torch.Tensor:
+    """The un-augmented view: optionally resized to `resize` x `resize` first (STL-10's test
+    transform is Resize(105) + CenterCrop(96)), then centre crop or pad to `size`, in [0, 1].
 
     Args:
         images: (B, C, H, W) uint8.
@@ -179,6 +197,9 @@ def eval_view(images: torch.Tensor, size: int) -> torch.Tensor:
         (B, C, size, size) float.
     """
     x = images.float() / 255
+    if resize is not None and resize != x.shape[-1]:
+        x = F.interpolate(x, size=(resize, resize), mode="bilinear", align_corners=False,
+                          antialias=True).clamp(0, 1)  # fmt: skip
     height, width = x.shape[-2:]
     if height < size or width < size:
         pad_h, pad_w = max(0, size - height), max(0, size - width)

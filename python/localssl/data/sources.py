@@ -1,4 +1,5 @@
-"""Which files back each dataset name, and the per-dataset constants the pipeline needs."""
+"""What the training and probing jobs need from a dataset, read from the one registry
+(localssl.data.catalog): normalisation, which split trains what, and images at the run's size."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 
 import torch.nn.functional as F
 
+from localssl.data.catalog import DATASETS, dataset_info, load_split
 from localssl.data.errors import DatasetError
 from localssl.data.imageset import ImageSet
-from localssl.data.mnist import FASHION_CLASSES, MNIST_CLASSES, load_idx_split
 
 
 @dataclass(frozen=True)
@@ -24,23 +25,19 @@ class Source:
     probe_test_split: str
 
 
-SOURCES: dict[str, Source] = {
-    "mnist": Source(1, (0.1307,), (0.3081,), "train", "train", "test"),
-    "fashion-mnist": Source(1, (0.2860,), (0.3530,), "train", "train", "test"),
-}
-
-
 def source(name: str) -> Source:
-    if name not in SOURCES:
-        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(sorted(SOURCES))}")
-    return SOURCES[name]
+    """The registry entry of dataset `name` as the jobs use it; DatasetError if unknown."""
+    info = dataset_info(name)
+    return Source(info.channels, info.mean, info.std, info.pretrain_split,
+                  info.probe_train_split, info.probe_test_split)  # fmt: skip
 
 
 def fit_size(images: ImageSet, size: int) -> ImageSet:
     """Centre-pad smaller images with zeros (MNIST 28 -> 32) or area-resize larger ones.
 
     Returns:
-        ImageSet with images (N, C, size, size) uint8.
+        ImageSet with images (N, C, size, size) uint8; the input itself (a memory map stays one)
+        when the images already have that size.
     """
     height, width = images.images.shape[-2:]
     if (height, width) == (size, size):
@@ -54,14 +51,23 @@ def fit_size(images: ImageSet, size: int) -> ImageSet:
     return ImageSet(x.contiguous(), images.labels, images.classes)
 
 
-def load_images(name: str, root: str, split: str, size: int, count: int | None) -> ImageSet:
-    """Load the first `count` images of a split, sized to `size` x `size`."""
+def load_images(
+    name: str, root: str, split: str, size: int, count: int | None, labels: bool = False
+) -> ImageSet:
+    """The first `count` images of a split (all when None), sized to `size` x `size`.
+
+    Decoded once and cached as uint8 where the dataset is compressed (CIFAR-10 pickles, Tiny
+    ImageNet JPEGs); STL-10's raw files are memory-mapped, so the 2.76 GB unlabeled split is
+    read only as batches index it.
+
+    Args:
+        labels: raise DatasetError if the split has none.
+    Returns:
+        ImageSet with images (N, C, size, size) uint8, labels (N,) int64 or None.
+    """
+    if name not in DATASETS:
+        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
     if not Path(root).exists():
         raise DatasetError(f"data.root {root}: no such folder")
-    if name == "mnist":
-        images = load_idx_split(root, split, MNIST_CLASSES)
-    elif name == "fashion-mnist":
-        images = load_idx_split(root, split, FASHION_CLASSES)
-    else:
-        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(sorted(SOURCES))}")
+    images = load_split(name, root, split, require_labels=labels)
     return fit_size(images.head(count), size)

@@ -57,9 +57,8 @@ class Views:
 
 
 def augment_spec(config: Config) -> AugmentSpec:
-    a = config.data.augmentation
-    return AugmentSpec(a.crop_scale, a.flip_p, a.jitter_p, a.brightness, a.contrast,
-                       a.saturation, a.hue, a.grayscale_p, a.blur_p, a.blur_kernel)  # fmt: skip
+    """The view distribution of the config (its `data.augmentation` section)."""
+    return config.data.augmentation
 
 
 def data_root(config: Config) -> str:

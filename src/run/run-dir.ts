@@ -71,7 +71,8 @@ export function appendEvent(dir: string, event: RunEvent | Record<string, unknow
   appendFileSync(join(dir, 'events.jsonl'), `${JSON.stringify(event)}\n`);
 }
 
-function readJson<T>(path: string, schema: z.ZodType<T>): T | undefined {
+/** Read and validate an optional JSON file of a run; undefined when it does not exist. */
+export function readJson<T>(path: string, schema: z.ZodType<T>): T | undefined {
   if (!existsSync(path)) return undefined;
   let raw: unknown;
   try {

@@ -1,11 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { describeIssues, pyNumber } from '../bridge/protocol.js';
+import { pyNumber } from '../bridge/protocol.js';
 import type { Config } from '../config/schema.js';
-import { LocalsslError } from '../errors.js';
 import type { ProbeResult, TrainResult } from '../run/events.js';
-import { openRun, type Run } from '../run/run-dir.js';
+import { openRun, type Run, readJson } from '../run/run-dir.js';
 
 /** knn.json, as localssl.evaluate.knn_result writes it. */
 export const knnResultSchema = z.looseObject({
@@ -71,21 +70,6 @@ export function sameSetup(a: Config, b: Config): boolean {
   return setupKey(a) === setupKey(b);
 }
 
-function readOptional<T>(path: string, schema: z.ZodType<T>): T | undefined {
-  if (!existsSync(path)) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    throw new LocalsslError('E_RUN', `${path}: not valid JSON`);
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    throw new LocalsslError('E_RUN', `${path}: ${describeIssues(parsed.error)}`);
-  }
-  return parsed.data;
-}
-
 /** The run directories directly under `runsDir` whose config is `config`'s setup at `seed`. */
 export function findRuns(runsDir: string, config: Config, seed: number): Run[] {
   const root = resolve(runsDir);
@@ -108,8 +92,8 @@ export function findRuns(runsDir: string, config: Config, seed: number): Run[] {
  */
 export function measurement(run: Run): RunMeasurement | undefined {
   if (run.train === undefined || run.probe === undefined) return undefined;
-  const knn = readOptional(join(run.dir, 'knn.json'), knnResultSchema);
-  const layers = readOptional(join(run.dir, 'probe-layers.json'), layerProbesSchema);
+  const knn = readJson(join(run.dir, 'knn.json'), knnResultSchema);
+  const layers = readJson(join(run.dir, 'probe-layers.json'), layerProbesSchema);
   if ((run.config.probe.knn && knn === undefined) || (run.config.probe.perLayer && !layers)) {
     return undefined;
   }

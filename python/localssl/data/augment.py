@@ -8,26 +8,14 @@ the jitter order, which changes nothing in distribution that matters here.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+from localssl.config import AugmentationConfig
 
-@dataclass(frozen=True)
-class AugmentSpec:
-    """Parameters of the view distribution (config `data.augmentation`)."""
-
-    crop_scale: tuple[float, float]
-    flip_p: float
-    jitter_p: float
-    brightness: float
-    contrast: float
-    saturation: float
-    hue: float
-    grayscale_p: float
-    blur_p: float
-    blur_kernel: int | None = None
+# The view distribution is exactly the config's `data.augmentation` section.
+AugmentSpec = AugmentationConfig
 
 
 def blur_kernel_for(size: int) -> int:

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { loadConfig, parseOverride } from '../../config/load.js';
 import { ProgressReporter } from '../../report/progress.js';
-import { resume, train } from '../../run/train.js';
+import { type JobOptions, resume, type TrainOutcome, train } from '../../run/train.js';
 import { EXIT_STOPPED, interruptSignal, printJson } from '../output.js';
 
 export interface TrainArgs {
@@ -24,15 +24,16 @@ export function trainOptions(yargs: Argv) {
     .option('runs-dir', { type: 'string', default: 'runs', describe: 'Parent of run directories' });
 }
 
-/** `localssl train <config>`: validate, train with a progress bar, print where the run is. */
-export async function trainCommand(args: TrainArgs): Promise<number> {
-  const config = loadConfig(args.config, args.set.map(parseOverride));
-  const progress = new ProgressReporter(process.stderr, config.name);
+/** Run a training job with a progress bar and Ctrl-C handling; print the run directory. */
+async function trainWithProgress(
+  label: string,
+  args: { json: boolean; verbose: boolean },
+  work: (options: JobOptions) => Promise<TrainOutcome>,
+): Promise<number> {
+  const progress = new ProgressReporter(process.stderr, label);
   const interrupt = interruptSignal();
   try {
-    const outcome = await train(config, {
-      runsDir: args.runsDir,
-      source: args.config,
+    const outcome = await work({
       signal: interrupt.signal,
       onEvent: (event) => progress.onEvent(event),
       ...(args.verbose ? { onLog: (line: string) => process.stderr.write(`${line}\n`) } : {}),
@@ -47,22 +48,15 @@ export async function trainCommand(args: TrainArgs): Promise<number> {
   }
 }
 
+/** `localssl train <config>`: validate, train with a progress bar, print where the run is. */
+export async function trainCommand(args: TrainArgs): Promise<number> {
+  const config = loadConfig(args.config, args.set.map(parseOverride));
+  return trainWithProgress(config.name, args, (options) =>
+    train(config, { ...options, runsDir: args.runsDir, source: args.config }),
+  );
+}
+
 /** `localssl resume <run>`: continue a run from its latest checkpoint. */
 export async function resumeCommand(args: { run: string; json: boolean; verbose: boolean }) {
-  const progress = new ProgressReporter(process.stderr, args.run);
-  const interrupt = interruptSignal();
-  try {
-    const outcome = await resume(args.run, {
-      signal: interrupt.signal,
-      onEvent: (event) => progress.onEvent(event),
-      ...(args.verbose ? { onLog: (line: string) => process.stderr.write(`${line}\n`) } : {}),
-    });
-    progress.close();
-    if (args.json) printJson(outcome);
-    else process.stdout.write(`${outcome.runDir}\n`);
-    return outcome.status === 'stopped' ? EXIT_STOPPED : 0;
-  } finally {
-    progress.close();
-    interrupt.dispose();
-  }
+  return trainWithProgress(args.run, args, (options) => resume(args.run, options));
 }

@@ -23,9 +23,11 @@ export interface LinePlot {
   integerX?: boolean;
 }
 
-const WIDTH = 640;
+const PLOT_WIDTH = 420;
 const HEIGHT = 400;
-const MARGIN = { left: 64, right: 190, top: 40, bottom: 52 };
+const MARGIN = { left: 64, top: 40, bottom: 52 };
+// Roughly the width of one character at font size 12, to size the legend column.
+const CHAR_PX = 7;
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2'];
 
 function escapeXml(text: string): string {
@@ -57,7 +59,9 @@ export function renderLinePlot(plot: LinePlot): string {
   const pad = (dataHigh - dataLow) * 0.08 || 0.05;
   const [yMin, yMax] = plot.yRange ?? [dataLow - pad, dataHigh + pad];
 
-  const innerW = WIDTH - MARGIN.left - MARGIN.right;
+  const legendWidth = 48 + CHAR_PX * Math.max(0, ...plot.series.map((s) => s.name.length));
+  const WIDTH = MARGIN.left + PLOT_WIDTH + legendWidth;
+  const innerW = PLOT_WIDTH;
   const innerH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const sx = (x: number) => MARGIN.left + ((x - xMin) / (xMax - xMin || 1)) * innerW;
   const sy = (y: number) => MARGIN.top + (1 - (y - yMin) / (yMax - yMin || 1)) * innerH;

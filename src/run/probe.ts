@@ -36,6 +36,6 @@ export async function probe(dir: string, options: ProbeOptions = {}): Promise<Pr
   if (result === undefined) {
     throw new LocalsslError('E_RUN', `${run.dir}: the probe ended without writing its result`);
   }
-  writeSummary(run.dir, after.train === undefined ? 'running' : 'finished');
+  writeSummary(run.dir);
   return result;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { openRun, writeFileAtomic } from './run-dir.js';
@@ -17,9 +18,24 @@ export function describeRule(config: Config): string {
   return rule.gradientFlow === 'local' ? `${flow}, context ${rule.context}` : flow;
 }
 
-/** Rewrite summary.json from what the run directory holds now. */
-export function writeSummary(dir: string, status: RunStatus, error?: string): void {
+function previousStatus(dir: string): RunStatus {
+  try {
+    const previous = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as {
+      status?: RunStatus;
+    };
+    return previous.status ?? 'running';
+  } catch {
+    return 'running';
+  }
+}
+
+/**
+ * Rewrite summary.json from what the run directory holds now; without a status, the previous
+ * one is kept (a probe does not change whether training finished or stopped).
+ */
+export function writeSummary(dir: string, status?: RunStatus, error?: string): void {
   const run = openRun(dir);
+  status ??= previousStatus(dir);
   const summary = {
     name: run.config.name,
     status,

@@ -309,7 +309,8 @@ export class PythonBridge {
     if (activeBridge !== undefined && activeBridge !== this) {
       throw new BridgeError(
         'E_BRIDGE',
-        'another PythonBridge is open in this process (pythonia runs one Python per process); close it first',
+        'another PythonBridge is open in this process ' +
+          '(pythonia runs one Python per process); close it first',
       );
     }
     activeBridge = this;
@@ -349,7 +350,8 @@ export class PythonBridge {
           if (error instanceof BridgeError && error.end === undefined) throw error;
           const detail = error instanceof BridgeError ? error.message : pythoniaDetail(error);
           throw new PythonSetupError(
-            `${python} cannot import ${BRIDGE_MODULE}: ${detail}; run \`npm install\` or set LOCALSSL_PYTHON`,
+            `${python} cannot import ${BRIDGE_MODULE}: ${detail}; ` +
+              'run `npm install` or set LOCALSSL_PYTHON',
           );
         },
       );
@@ -464,7 +466,8 @@ export class PythonBridge {
           fail(
             new BridgeError(
               'E_BRIDGE_TIMEOUT',
-              `${what} did not answer within ${timeoutMs} ms; Python was stopped and the next call starts a new one`,
+              `${what} did not answer within ${timeoutMs} ms; ` +
+                'Python was stopped and the next call starts a new one',
             ),
           );
           this.#drop(session);

@@ -48,7 +48,8 @@ export function describeIssue(where: string, error: z.ZodError): string {
   const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
-    message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+    message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}`;
   }
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : '';
   return `${where}: ${path}: ${message}${more}`;

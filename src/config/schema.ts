@@ -366,7 +366,9 @@ export function ruleIssues(config: {
     if (rule.predictorTraining === 'match-bp' && untrainable) {
       issues.push({
         path: ['rule', 'predictorTraining'],
-        message: `match-bp trains B toward the backprop error signal, but ${article(rule.predictor.kind)} B has nothing to train`,
+        message:
+          'match-bp trains B toward the backprop error signal, but ' +
+          `${article(rule.predictor.kind)} B has nothing to train`,
       });
     }
     if (rule.predictorTraining === 'match-bp' && rule.schedule === 'layerwise') {
@@ -419,7 +421,9 @@ function clapp2021Issues(
   if (rule.eitherPosOrNeg && (rule.score.f === 'linear' || rule.score.f === 'phyll')) {
     issues.push({
       path: ['rule', 'eitherPosOrNeg'],
-      message: `"${rule.score.f}" scores u_pos - u_neg as one term, so an image cannot take only its positive or only its negative term; set eitherPosOrNeg to false`,
+      message:
+        `"${rule.score.f}" scores u_pos - u_neg as one term, so an image cannot take only its ` +
+        'positive or only its negative term; set eitherPosOrNeg to false',
     });
   }
   if (rule.gradientFlow === 'global' && rule.schedule === 'layerwise') {
@@ -484,7 +488,9 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['probe', 'pools'],
-        message: `needs one kernel per layer (${model.widths.length}), got ${config.probe.pools.length}`,
+        message:
+          `needs one kernel per layer (${model.widths.length}), ` +
+          `got ${config.probe.pools.length}`,
       });
     }
     for (const issue of ruleIssues(config)) {

@@ -47,7 +47,8 @@ export class ProgressReporter {
         this.#batch = event.batch_size;
         this.#line(
           `${tag}: training on ${event.images} images, ${event.epochs} epochs of ` +
-            `${event.steps_per_epoch} steps, ${event.device} (${event.precision}, ${event.threads} threads)`,
+            `${event.steps_per_epoch} steps, ${event.device} ` +
+            `(${event.precision}, ${event.threads} threads)`,
         );
         break;
       case 'step': {
@@ -59,7 +60,8 @@ export class ProgressReporter {
         const eta = ((total - done) * this.#batch) / event.images_per_s;
         this.#status(
           `${tag}: epoch ${event.epoch}/${this.#epochs} [${bar}] ${event.step}/${event.steps}` +
-            `  loss ${fixed(event.loss, 4)}  ${fixed(event.images_per_s, 0)} img/s  ETA ${clock(eta)}`,
+            `  loss ${fixed(event.loss, 4)}  ${fixed(event.images_per_s, 0)} img/s` +
+            `  ETA ${clock(eta)}`,
         );
         break;
       }
@@ -71,7 +73,8 @@ export class ProgressReporter {
         break;
       case 'stopped':
         this.#line(
-          `${tag}: stopped at epoch ${event.epoch}, step ${event.step}; checkpoint ${event.checkpoint}`,
+          `${tag}: stopped at epoch ${event.epoch}, step ${event.step}; ` +
+            `checkpoint ${event.checkpoint}`,
         );
         break;
       case 'finished':
@@ -80,12 +83,14 @@ export class ProgressReporter {
             `(${fixed(event.images_per_s, 0)} img/s), final loss ${fixed(event.final_loss, 4)}`,
         );
         break;
-      case 'probe_started':
+      case 'probe_started': {
+        const what = event.checkpoint === 'none' ? 'the random-init encoder' : event.checkpoint;
         this.#line(
-          `${tag}: probing ${event.checkpoint === 'none' ? 'the random-init encoder' : event.checkpoint}` +
-            ` (${event.feature_dim} features, ${event.train_images} train / ${event.test_images} test images)`,
+          `${tag}: probing ${what} (${event.feature_dim} features, ${event.train_images} train / ` +
+            `${event.test_images} test images)`,
         );
         break;
+      }
       case 'probe_epoch':
         if (this.#tty) {
           this.#status(
@@ -96,7 +101,8 @@ export class ProgressReporter {
         break;
       case 'probe_finished':
         this.#line(
-          `${tag}: probe top-1 ${fixed(event.test_top1, 2)} % (best ${fixed(event.best_test_top1, 2)} % at epoch ${event.best_epoch})`,
+          `${tag}: probe top-1 ${fixed(event.test_top1, 2)} % ` +
+            `(best ${fixed(event.best_test_top1, 2)} % at epoch ${event.best_epoch})`,
         );
         break;
       default:

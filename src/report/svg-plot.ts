@@ -34,6 +34,16 @@ function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** One SVG element: `tag('line', { x1: 0 })` or, with text content, `tag('text', {...}, 'a')`. */
+function tag(name: string, attrs: Record<string, string | number>, text?: string): string {
+  const list = Object.entries(attrs)
+    .map(([key, value]) => `${key}="${value}"`)
+    .join(' ');
+  return text === undefined
+    ? `<${name} ${list}/>`
+    : `<${name} ${list}>${escapeXml(text)}</${name}>`;
+}
+
 function niceTicks(low: number, high: number, count: number): number[] {
   const span = high - low || 1;
   const raw = span / count;
@@ -67,28 +77,57 @@ export function renderLinePlot(plot: LinePlot): string {
   const sy = (y: number) => MARGIN.top + (1 - (y - yMin) / (yMax - yMin || 1)) * innerH;
 
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
-    `<text x="${MARGIN.left + innerW / 2}" y="22" text-anchor="middle" font-size="14">${escapeXml(plot.title)}</text>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" ` +
+      `viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+    tag('rect', { width: WIDTH, height: HEIGHT, fill: 'white' }),
+    tag(
+      'text',
+      { x: MARGIN.left + innerW / 2, y: 22, 'text-anchor': 'middle', 'font-size': 14 },
+      plot.title,
+    ),
   ];
 
   // Axes, grid and ticks.
   const xTicks = plot.integerX === false ? niceTicks(xMin, xMax, 6) : uniqueIntegers(xs);
   for (const t of niceTicks(yMin, yMax, 6)) {
     parts.push(
-      `<line x1="${MARGIN.left}" x2="${MARGIN.left + innerW}" y1="${sy(t)}" y2="${sy(t)}" stroke="#e5e5e5"/>`,
-      `<text x="${MARGIN.left - 6}" y="${sy(t) + 4}" text-anchor="end">${t}</text>`,
+      tag('line', {
+        x1: MARGIN.left,
+        x2: MARGIN.left + innerW,
+        y1: sy(t),
+        y2: sy(t),
+        stroke: '#e5e5e5',
+      }),
+      tag('text', { x: MARGIN.left - 6, y: sy(t) + 4, 'text-anchor': 'end' }, String(t)),
     );
   }
   for (const t of xTicks) {
     parts.push(
-      `<text x="${sx(t)}" y="${MARGIN.top + innerH + 18}" text-anchor="middle">${t}</text>`,
+      tag('text', { x: sx(t), y: MARGIN.top + innerH + 18, 'text-anchor': 'middle' }, String(t)),
     );
   }
   parts.push(
-    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${innerW}" height="${innerH}" fill="none" stroke="#333"/>`,
-    `<text x="${MARGIN.left + innerW / 2}" y="${HEIGHT - 12}" text-anchor="middle">${escapeXml(plot.xLabel)}</text>`,
-    `<text transform="translate(16 ${MARGIN.top + innerH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(plot.yLabel)}</text>`,
+    tag('rect', {
+      x: MARGIN.left,
+      y: MARGIN.top,
+      width: innerW,
+      height: innerH,
+      fill: 'none',
+      stroke: '#333',
+    }),
+    tag(
+      'text',
+      { x: MARGIN.left + innerW / 2, y: HEIGHT - 12, 'text-anchor': 'middle' },
+      plot.xLabel,
+    ),
+    tag(
+      'text',
+      {
+        transform: `translate(16 ${MARGIN.top + innerH / 2}) rotate(-90)`,
+        'text-anchor': 'middle',
+      },
+      plot.yLabel,
+    ),
   );
 
   // One polyline per series, error bars, and a legend entry.
@@ -101,15 +140,28 @@ export function renderLinePlot(plot: LinePlot): string {
       parts.push(`<circle cx="${sx(p.x)}" cy="${sy(p.y)}" r="3" fill="${color}"/>`);
       if (p.error !== undefined && p.error > 0) {
         parts.push(
-          `<line x1="${sx(p.x)}" x2="${sx(p.x)}" y1="${sy(p.y - p.error)}" y2="${sy(p.y + p.error)}" stroke="${color}"/>`,
+          tag('line', {
+            x1: sx(p.x),
+            x2: sx(p.x),
+            y1: sy(p.y - p.error),
+            y2: sy(p.y + p.error),
+            stroke: color ?? '#000',
+          }),
         );
       }
     }
     const ly = MARGIN.top + 14 + i * 18;
     const lx = MARGIN.left + innerW + 12;
     parts.push(
-      `<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"/>`,
-      `<text x="${lx + 24}" y="${ly}">${escapeXml(series.name)}</text>`,
+      tag('line', {
+        x1: lx,
+        x2: lx + 18,
+        y1: ly - 4,
+        y2: ly - 4,
+        stroke: color ?? '#000',
+        'stroke-width': 2,
+      }),
+      tag('text', { x: lx + 24, y: ly }, series.name),
     );
   });
 

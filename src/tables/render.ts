@@ -2,6 +2,10 @@ import { renderTable } from '../report/table.js';
 import type { CellResult, TableReport } from './reproduce.js';
 import { formatDiff, formatStat } from './stats.js';
 
+function layerNames(count: number): string {
+  return Array.from({ length: count }, (_, i) => `L${i + 1}`).join(' ');
+}
+
 const DATASET_TITLES: Record<string, string> = {
   cifar10: 'CIFAR-10',
   stl10: 'STL-10',
@@ -66,7 +70,7 @@ export function renderBesideTable(report: TableReport): string {
       { header: 'dataset' },
       ...ks.map((k) => ({ header: `k-NN k=${k} %`, align: 'right' as const })),
       {
-        header: `per-layer probe % (${Array.from({ length: layerCount }, (_, i) => `L${i + 1}`).join(' ')})`,
+        header: `per-layer probe % (${layerNames(layerCount)})`,
       },
       { header: 'protocol (measured)' },
     ],

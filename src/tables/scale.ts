@@ -47,8 +47,9 @@ export function scaleBanner(scale: Scale): string {
       'SMOKE SCALE: a mechanics check on synthetic data, NOT a reproduction of the paper. ' +
       `Each dataset is ${SMOKE.images} generated images in its real file format (Tiny ` +
       `ImageNet with 5 classes); VGG-6 at ` +
-      `width 1/${1 / SMOKE.widthMultiplier}, ${SMOKE.trainEpochs} epoch, probe ${SMOKE.probeEpochs} ` +
-      'epochs, on the CPU. The measured numbers only show that every step runs.'
+      `width 1/${1 / SMOKE.widthMultiplier}, ${SMOKE.trainEpochs} epoch, ` +
+      `probe ${SMOKE.probeEpochs} epochs, on the CPU. ` +
+      'The measured numbers only show that every step runs.'
     );
   }
   return 'PAPER SCALE: the presets of configs/paper as they are (full width, 300 epochs; GPU).';

@@ -229,7 +229,8 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
     if (end - begin !== expected) {
       throw new TensorFileError(
         source,
-        `tensor '${name}': ${entry.dtype} of shape [${entry.shape.join(', ')}] needs ${expected} bytes, data_offsets span ${end - begin}`,
+        `tensor '${name}': ${entry.dtype} of shape [${entry.shape.join(', ')}] needs ` +
+          `${expected} bytes, data_offsets span ${end - begin}`,
       );
     }
     spans.push({ name, begin, end });
@@ -287,7 +288,8 @@ export function encodeSafetensors(
     if (bad !== undefined || elementCount(tensor.shape) !== tensor.data.length) {
       throw new TensorFileError(
         '<write>',
-        `tensor '${name}': shape [${tensor.shape.join(', ')}] does not match ${tensor.data.length} values`,
+        `tensor '${name}': shape [${tensor.shape.join(', ')}] does not match ` +
+          `${tensor.data.length} values`,
       );
     }
     const end = offset + tensor.data.byteLength;

@@ -143,7 +143,7 @@ function plots(outDir: string, report: Omit<TheoryReport, 'plots'>): string[] {
     writeFileSync(
       byEpoch,
       renderLinePlot({
-        title: `${report.experiment}: mean alignment over layers 1-${layerCount - 1} during training`,
+        title: `${report.experiment}: mean alignment, layers 1-${layerCount - 1}, in training`,
         xLabel: 'epoch',
         yLabel: 'cosine similarity',
         series: trained.map(([, v]) => ({

@@ -67,7 +67,8 @@ describe('localssl CLI', () => {
     });
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toBe(
-      'localssl: no Python environment at /no/such/python3 (from LOCALSSL_PYTHON); run `npm install` or set LOCALSSL_PYTHON',
+      'localssl: no Python environment at /no/such/python3 (from LOCALSSL_PYTHON); ' +
+        'run `npm install` or set LOCALSSL_PYTHON',
     );
     expect(readdirSync(runs)).toEqual([]);
   });
@@ -88,7 +89,7 @@ describe('localssl CLI', () => {
     expect(['up-to-date', 'stale', 'external']).toContain(report.venv);
   });
 
-  it('train --json then probe --json: machine-readable results, nothing else on stdout', async () => {
+  it('train --json then probe --json: results as JSON, nothing else on stdout', async () => {
     const runs = emptyRunsDir();
     const trained = await localssl([
       'train',

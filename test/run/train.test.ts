@@ -16,7 +16,7 @@ const runsDir = mkdtempSync(join(tmpdir(), 'localssl-runs-'));
 afterAll(closeEngine);
 
 describe('train and probe, end to end on real MNIST', () => {
-  it('trains CLAPP++ on a few hundred images, checkpoints, and probes far above chance', async () => {
+  it('trains CLAPP++ on a few hundred images and probes far above chance', async () => {
     const events: RunEvent[] = [];
     const outcome = await train(loadConfig(GOOD), {
       runsDir,

@@ -7,7 +7,7 @@ import { theory } from '../../src/theory/theory.js';
 const out = mkdtempSync(join(tmpdir(), 'localssl-theory-'));
 
 describe('theory lab, smoke scale, through the real engine', () => {
-  it('fig2: cosines computed in TypeScript equal Python’s to 1e-6; Theorem 3.1 holds', async () => {
+  it('fig2: TypeScript cosines equal Python’s to 1e-6; Theorem 3.1 holds', async () => {
     const report = await theory('fig2', { scale: 'smoke', outDir: join(out, 'fig2') });
     const names = report.variants.map((v) => v.name);
     expect(names).toEqual([

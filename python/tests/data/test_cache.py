@@ -36,7 +36,8 @@ def _source(tmp_path: Path, count: int = 3) -> Path:
 
 
 def _load(tmp_path: Path, build: Builder, **kw: object) -> ImageSet:
-    return cached_load("toy", "train", tmp_path, [build.source], build, **kw)  # type: ignore[arg-type]
+    sources = [build.source]
+    return cached_load("toy", "train", tmp_path, sources, build, **kw)  # type: ignore[arg-type]
 
 
 def test_second_load_is_a_hit_and_memory_mapped(tmp_path: Path) -> None:

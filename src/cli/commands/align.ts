@@ -89,7 +89,8 @@ export async function alignCommand(args: AlignArgs): Promise<number> {
   }
   for (const report of reports) {
     process.stdout.write(
-      `\n${report.name} (${report.checkpoint}, ${report.batches} batches) — ${join(report.dir, 'align.json')}\n`,
+      `\n${report.name} (${report.checkpoint}, ${report.batches} batches) — ` +
+        `${join(report.dir, 'align.json')}\n`,
     );
     process.stdout.write(`${runTable(report)}\n`);
   }

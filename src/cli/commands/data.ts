@@ -60,7 +60,8 @@ export function formatDataCheck(report: DataCheck): string[] {
   const lines = report.ok
     ? [`${where}: ok${layout}; ${counts || 'no images'}${md5}`]
     : [
-        `${where}: ${report.errors.length} problem${report.errors.length === 1 ? '' : 's'}${layout}`,
+        `${where}: ${report.errors.length} problem` +
+          `${report.errors.length === 1 ? '' : 's'}${layout}`,
         ...report.errors,
       ];
   return [...lines, ...report.warnings.map((w) => `warning: ${w}`)];

@@ -9,7 +9,8 @@ export async function doctorCommand(args: { json: boolean }): Promise<number> {
     return 0;
   }
   const device = report.cuda_available
-    ? `CUDA ${report.cuda_version} (${report.device_count} x ${report.device_name}, bf16 ${report.bf16_supported ? 'yes' : 'no'})`
+    ? `CUDA ${report.cuda_version} (${report.device_count} x ${report.device_name}, ` +
+      `bf16 ${report.bf16_supported ? 'yes' : 'no'})`
     : 'no CUDA: training runs on the CPU';
   const lines = [
     ['interpreter', report.interpreter],

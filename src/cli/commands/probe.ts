@@ -33,8 +33,9 @@ export async function probeCommand(args: ProbeArgs): Promise<number> {
     if (args.json) printJson(result);
     else {
       process.stdout.write(
-        `top-1 ${fixed(result.test_top1, 2)} % (last epoch; best ${fixed(result.best_test_top1, 2)} % ` +
-          `at epoch ${result.best_epoch}), ${result.feature_dim} features, ${result.test_images} test images\n`,
+        `top-1 ${fixed(result.test_top1, 2)} % (last epoch; ` +
+          `best ${fixed(result.best_test_top1, 2)} % at epoch ${result.best_epoch}), ` +
+          `${result.feature_dim} features, ${result.test_images} test images\n`,
       );
     }
     return 0;

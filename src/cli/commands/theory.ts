@@ -72,8 +72,8 @@ export async function theoryCommand(args: TheoryArgs): Promise<number> {
       return report.result.passed === false ? 1 : 0;
     }
     process.stdout.write(
-      `\n${args.experiment} (${report.scale} scale): cosine similarity of local and backprop weight ` +
-        'updates, computed from the gradient tensors\n',
+      `\n${args.experiment} (${report.scale} scale): cosine similarity of local and backprop ` +
+        'weight updates, computed from the gradient tensors\n',
     );
     process.stdout.write(`${theoryTable(report)}\n`);
     const checks = checkLines(report);

@@ -3,6 +3,26 @@
  * on the first call that needs it and ends with closeEngine() or when Node exits.
  */
 
+export {
+  type AlignMeta,
+  type AlignmentReport,
+  type AlignOptions,
+  align,
+  alignmentByLayerPlot,
+  alignmentByStepPlot,
+  type LayerAlignment,
+  type LayerGradients,
+  liveAlignment,
+  readAlignmentGradients,
+  summarizeAlignment,
+  writeComparison,
+} from './align/align.js';
+export {
+  compareUpdates,
+  type MeanInterval,
+  meanInterval,
+  type UpdateComparison,
+} from './analysis/similarity.js';
 export { setupPythonEnvironment, venvState } from './bridge/environment.js';
 export {
   PythonBridge,
@@ -40,6 +60,7 @@ export {
   PythonError,
   PythonSetupError,
 } from './errors.js';
+export { type LinePlot, type PlotSeries, renderLinePlot } from './report/svg-plot.js';
 export type { ProbeResult, RunEvent, TrainResult } from './run/events.js';
 export { type ProbeOptions, probe } from './run/probe.js';
 export { openRun, type Run } from './run/run-dir.js';
@@ -61,3 +82,13 @@ export {
   type TableReport,
 } from './tables/index.js';
 export * from './tensors/index.js';
+export {
+  readTheoryReport,
+  THEORY_EXPERIMENTS,
+  type TheoryExperiment,
+  type TheoryOptions,
+  type TheoryReport,
+  type TheoryResult,
+  theory,
+  type VariantAlignment,
+} from './theory/theory.js';

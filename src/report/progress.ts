@@ -1,7 +1,11 @@
 import type { RunEvent } from '../run/events.js';
 import { clock, fixed } from './table.js';
 
-const BAR_WIDTH = 20;
+const BAR_WIDTH = 16;
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
 
 /**
  * Renders job events for a person: one rewritten status line on a terminal (epoch, step, loss,
@@ -32,7 +36,9 @@ export class ProgressReporter {
   }
 
   #status(text: string): void {
-    const width = (this.#out.columns ?? 100) - 1;
+    // A pseudo-terminal can report 0 columns: then nothing is cut.
+    const columns = this.#out.columns ?? 0;
+    const width = columns > 0 ? columns - 1 : text.length;
     this.#out.write(`\r\x1b[2K${text.slice(0, width)}`);
     this.#live = true;
   }
@@ -46,7 +52,7 @@ export class ProgressReporter {
         this.#startEpoch = event.start_epoch;
         this.#batch = event.batch_size;
         this.#line(
-          `${tag}: training on ${event.images} images, ${event.epochs} epochs of ` +
+          `${tag}: training on ${event.images} images, ${plural(event.epochs, 'epoch')} of ` +
             `${event.steps_per_epoch} steps, ${event.device} ` +
             `(${event.precision}, ${event.threads} threads)`,
         );
@@ -60,8 +66,8 @@ export class ProgressReporter {
         const eta = ((total - done) * this.#batch) / event.images_per_s;
         this.#status(
           `${tag}: epoch ${event.epoch}/${this.#epochs} [${bar}] ${event.step}/${event.steps}` +
-            `  loss ${fixed(event.loss, 4)}  ${fixed(event.images_per_s, 0)} img/s` +
-            `  ETA ${clock(eta)}`,
+            ` loss ${fixed(event.loss, 4)} ${fixed(event.images_per_s, 0)} img/s` +
+            ` ETA ${clock(eta)}`,
         );
         break;
       }
@@ -79,7 +85,7 @@ export class ProgressReporter {
         break;
       case 'finished':
         this.#line(
-          `${tag}: finished ${event.epochs} epochs in ${clock(event.train_seconds)} ` +
+          `${tag}: finished ${plural(event.epochs, 'epoch')} in ${clock(event.train_seconds)} ` +
             `(${fixed(event.images_per_s, 0)} img/s), final loss ${fixed(event.final_loss, 4)}`,
         );
         break;

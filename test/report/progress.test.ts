@@ -59,8 +59,8 @@ describe('ProgressReporter', () => {
     reporter.onEvent(started);
     reporter.onEvent(step);
     // 3 steps of 32 images left at 32 images/s.
-    expect(out.text()).toContain('\r\x1b[2Kclapp-pp: epoch 1/2 [##########..........] 1/2');
-    expect(out.text()).toContain('loss 1.5000  32 img/s  ETA 0:03');
+    expect(out.text()).toContain('\r\x1b[2Kclapp-pp: epoch 1/2 [########........] 1/2');
+    expect(out.text()).toContain('loss 1.5000 32 img/s ETA 0:03');
     reporter.onEvent(epoch);
     expect(out.text()).toContain('clapp-pp: epoch 1/2  loss 1.2500  32 img/s  2.0 s\n');
   });

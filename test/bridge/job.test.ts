@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type JobEvent, PACKAGE_ROOT, pyNumber, runJob } from '../../src/bridge/index.js';
 import { JobError, PythonSetupError } from '../../src/errors.js';
+import { isRunning, waitFor } from './processes.js';
 
 const FIXTURES = join(PACKAGE_ROOT, 'test', 'fixtures', 'python');
 const TSX_LOADER = pathToFileURL(join(PACKAGE_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs'));
@@ -38,33 +39,6 @@ async function failure(promise: Promise<unknown>): Promise<JobError> {
     return error as JobError;
   }
   throw new Error('expected the job to fail');
-}
-
-function isRunning(pid: number): boolean {
-  if (existsSync('/proc')) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
-      return state !== 'Z' && state !== 'X';
-    } catch {
-      return false;
-    }
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return check();
 }
 
 describe('runJob', () => {

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +12,7 @@ import {
   pyNumber,
 } from '../../src/bridge/index.js';
 import { BridgeError, PythonError, PythonSetupError } from '../../src/errors.js';
+import { isRunning, waitFor } from './processes.js';
 
 const FIXTURES = join(PACKAGE_ROOT, 'test', 'fixtures', 'python');
 const TSX_LOADER = pathToFileURL(
@@ -37,34 +38,6 @@ function bridge(options: ConstructorParameters<typeof PythonBridge>[0] = {}): Py
   });
   opened.push(created);
   return created;
-}
-
-// Exited children of a dead parent can stay zombies where PID 1 does not reap; they count as gone.
-function isRunning(pid: number): boolean {
-  if (existsSync('/proc')) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
-      return state !== 'Z' && state !== 'X';
-    } catch {
-      return false;
-    }
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return check();
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {

@@ -171,7 +171,8 @@ describe('runJob', () => {
       script,
       [
         `import { runJob } from ${JSON.stringify(BRIDGE_INDEX.href)};`,
-        `const result = await runJob({ module: 'job_fixture', pythonPath: [${JSON.stringify(FIXTURES)}], args: ['run'], onEvent: () => undefined });`,
+        "const result = await runJob({ module: 'job_fixture', " +
+          `pythonPath: [${JSON.stringify(FIXTURES)}], args: ['run'], onEvent: () => undefined });`,
         `console.log('host: ' + result.events.length + ' events');`,
       ].join('\n'),
     );
@@ -189,7 +190,9 @@ describe('runJob', () => {
       script,
       [
         `import { runJob } from ${JSON.stringify(BRIDGE_INDEX.href)};`,
-        `await runJob({ module: 'job_fixture', pythonPath: [${JSON.stringify(FIXTURES)}], args: ['hang'], onEvent: (event) => { if (event.event === 'ready') console.log(event.pid); } });`,
+        `await runJob({ module: 'job_fixture', pythonPath: [${JSON.stringify(FIXTURES)}], ` +
+          "args: ['hang'], onEvent: (event) => { " +
+          "if (event.event === 'ready') console.log(event.pid); } });",
       ].join('\n'),
     );
     const host = execa(process.execPath, ['--import', TSX_LOADER.href, script], {

@@ -63,7 +63,8 @@ describe('resolvePythonInterpreter', () => {
     const error = setupError(() => resolvePythonInterpreter('/nonexistent/python'));
     expect(error.code).toBe('E_PYTHON_SETUP');
     expect(error.message).toBe(
-      'no Python environment at /nonexistent/python (from the python option); run `npm install` or set LOCALSSL_PYTHON',
+      'no Python environment at /nonexistent/python (from the python option); ' +
+        'run `npm install` or set LOCALSSL_PYTHON',
     );
   });
 

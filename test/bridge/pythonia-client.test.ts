@@ -56,7 +56,8 @@ function hostScript(name: string, body: string): string[] {
   const header = [
     `import { PythonBridge } from ${JSON.stringify(pathToFileURL(BRIDGE_INDEX).href)};`,
     'const any = { safeParse: (data) => ({ success: true, data }) };',
-    `const bridge = new PythonBridge({ module: 'bridge_fixture', pythonPath: [${JSON.stringify(FIXTURES)}] });`,
+    "const bridge = new PythonBridge({ module: 'bridge_fixture', " +
+      `pythonPath: [${JSON.stringify(FIXTURES)}] });`,
   ].join('\n');
   writeFileSync(path, `${header}\n${body}\n`);
   return ['--import', TSX_LOADER, path];
@@ -153,7 +154,7 @@ describe('PythonBridge', () => {
     expect(await waitFor(() => !isRunning(firstPid), 3_000)).toBe(true);
   });
 
-  it('rejects within 5 s when Python is killed mid-call, with the signal and stderr tail', async () => {
+  it('rejects within 5 s when Python is killed mid-call, with signal and stderr', async () => {
     const active = bridge();
     const firstPid = await active.call('pid', {}, pidSchema);
     const started = Date.now();
@@ -186,7 +187,10 @@ describe('PythonBridge', () => {
       ),
     );
     expect((error as BridgeError).message).toMatch(
-      /^Python exited with code 3 during bridge_fixture\.exit_hard \(last stderr line: fatal: out of memory\)$/,
+      new RegExp(
+        String.raw`^Python exited with code 3 during bridge_fixture\.exit_hard ` +
+          String.raw`\(last stderr line: fatal: out of memory\)$`,
+      ),
     );
     expect((error as BridgeError).end?.exitCode).toBe(3);
   });
@@ -274,7 +278,7 @@ describe('PythonBridge', () => {
     expect(stderr).toContain('hello from python (fd 1)\n');
   });
 
-  it('fails with a PythonSetupError when the interpreter cannot import localssl.bridge', async () => {
+  it('fails with a PythonSetupError when Python cannot import localssl.bridge', async () => {
     // -E -S: no PYTHONPATH, no site-packages, so neither the repo nor the editable install.
     const bare = join(scratch, 'bare-python');
     writeFileSync(bare, `#!/bin/sh\nexec ${JSON.stringify(DEFAULT_VENV_PYTHON)} -E -S "$@"\n`);
@@ -283,7 +287,8 @@ describe('PythonBridge', () => {
     const error = await rejection(bridge({ python: bare }).call('pid', {}, pidSchema));
     expect(error).toBeInstanceOf(PythonSetupError);
     expect((error as PythonSetupError).message).toBe(
-      `${bare} cannot import localssl.bridge: ModuleNotFoundError: No module named 'localssl'; run \`npm install\` or set LOCALSSL_PYTHON`,
+      `${bare} cannot import localssl.bridge: ModuleNotFoundError: No module named 'localssl'; ` +
+        'run `npm install` or set LOCALSSL_PYTHON',
     );
     await expect(bridge().call('pid', {}, pidSchema)).resolves.toBeGreaterThan(0);
   });
@@ -294,7 +299,8 @@ describe('PythonBridge', () => {
     );
     expect(error).toBeInstanceOf(PythonSetupError);
     expect((error as PythonSetupError).message).toBe(
-      'no Python environment at /nonexistent/bin/python (from the python option); run `npm install` or set LOCALSSL_PYTHON',
+      'no Python environment at /nonexistent/bin/python (from the python option); ' +
+        'run `npm install` or set LOCALSSL_PYTHON',
     );
   });
 });
@@ -337,7 +343,7 @@ describe('PythonBridge in a host process', () => {
     expect(await waitFor(() => !isRunning(pid), 3_000)).toBe(true);
   }, 30_000);
 
-  it('leaves SIGINT to a host that handles it, and Python still ends when the host exits', async () => {
+  it('leaves SIGINT to a host that handles it; Python still ends when the host exits', async () => {
     const script = hostScript(
       'sigint-host',
       [

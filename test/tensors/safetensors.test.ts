@@ -271,7 +271,8 @@ describe('writeSafetensors', () => {
       'from localssl.jsonsafe import dumps',
       'with safe_open(sys.argv[1], "numpy") as f:',
       '    out = {k: {"dtype": str(f.get_tensor(k).dtype), "shape": list(f.get_tensor(k).shape),',
-      '               "values": f.get_tensor(k).astype("float64").ravel().tolist()} for k in f.keys()}',
+      '               "values": f.get_tensor(k).astype("float64").ravel().tolist()}',
+      '          for k in f.keys()}',
       '    out["__metadata__"] = f.metadata()',
       'sys.stderr.write(dumps(out))',
     ].join('\n');

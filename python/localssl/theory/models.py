@@ -91,14 +91,7 @@ class TheoryMLP(nn.Module):
         Returns:
             [z^1, ..., z^L], z^l of shape (N, d_l).
         """
-        activities = []
-        z = x
-        for layer in self.layers:
-            z = layer(z.detach() if blocked else z)
-            if self.relu:
-                z = torch.relu(z)
-            activities.append(z)
-        return activities
+        return run_layers(self.layers, x, blocked, self.relu)
 
 
 class LinearCNN(nn.Module):
@@ -154,14 +147,21 @@ class LinearCNN(nn.Module):
         Returns:
             [z^1, ..., z^L], z^l of shape (N, C_l, H / 2^l, W / 2^l).
         """
-        activities = []
-        z = x
-        for layer in self.layers:
-            z = layer(z.detach() if blocked else z)
-            if self.relu:
-                z = torch.relu(z)
-            activities.append(z)
-        return activities
+        return run_layers(self.layers, x, blocked, self.relu)
+
+
+def run_layers(
+    layers: nn.ModuleList, x: torch.Tensor, blocked: bool, relu: bool
+) -> list[torch.Tensor]:
+    """Every layer's activity, each layer's input detached when `blocked` (local learning)."""
+    activities = []
+    z = x
+    for layer in layers:
+        z = layer(z.detach() if blocked else z)
+        if relu:
+            z = torch.relu(z)
+        activities.append(z)
+    return activities
 
 
 def _init_linear(

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from typing import Any
 
 import pytest
 import torch
+from node_eval import eval_typescript_json
 
-from .helpers import MNIST_ROOT, REPO_ROOT
+from .helpers import MNIST_ROOT
 
 # Tiny shapes gain nothing from a second thread, and on a shared 2-core machine two threads per
 # process make every test many times slower.
@@ -27,14 +25,7 @@ process.stdout.write(JSON.stringify(out));
 @pytest.fixture(scope="session")
 def presets() -> dict[str, dict[str, Any]]:
     """Every configs/rules/*.yaml preset, resolved (defaults applied) by the zod schema."""
-    tsx = REPO_ROOT / "node_modules" / ".bin" / "tsx"
-    if shutil.which("node") is None or not tsx.exists():
-        pytest.skip("node and tsx are needed to resolve the YAML presets")
-    done = subprocess.run([str(tsx), "--eval", _RESOLVE], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)  # fmt: skip
-    if done.returncode != 0:
-        pytest.fail(f"resolving the presets failed:\n{done.stderr}")
-    return json.loads(done.stdout)
+    return eval_typescript_json(_RESOLVE, "the YAML presets")
 
 
 @pytest.fixture(scope="session")

@@ -3,17 +3,13 @@ schema, and a synthetic CIFAR-10 in the real file format."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from node_eval import eval_typescript_json
 
 from localssl.data.synthetic import write_synthetic
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
 
 # The smoke scale of `localssl table` (src/tables/scale.ts), with one thread and two probe epochs.
 _RESOLVE = """
@@ -28,14 +24,7 @@ process.stdout.write(JSON.stringify(loadConfig('configs/paper/clapp-pp-cifar10.y
 @pytest.fixture(scope="session")
 def smoke_config() -> dict[str, Any]:
     """configs/paper/clapp-pp-cifar10.yaml at smoke size, resolved; data.root to be filled in."""
-    tsx = REPO_ROOT / "node_modules" / ".bin" / "tsx"
-    if shutil.which("node") is None or not tsx.exists():
-        pytest.skip("node and tsx are needed to resolve the YAML presets")
-    done = subprocess.run([str(tsx), "--eval", _RESOLVE], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)  # fmt: skip
-    if done.returncode != 0:
-        pytest.fail(f"resolving the preset failed:\n{done.stderr}")
-    return json.loads(done.stdout)
+    return eval_typescript_json(_RESOLVE, "the preset")
 
 
 @pytest.fixture(scope="session")

@@ -189,7 +189,8 @@ def contrast_grad(
 def contrast_curvature(
     u_pos: torch.Tensor, u_neg: torch.Tensor, f: Contrast
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Second derivatives of `contrast`: (∂²/∂u_pos², ∂²/∂u_neg², ∂²/∂u_pos∂u_neg), each (N,).
+    """Second derivatives of `contrast`, each (N,):
+    (∂²/∂u_pos², ∂²/∂u_neg², ∂²/∂u_pos∂u_neg).
 
     Hinge and linear f are piecewise linear, so their curvature is zero.
     """

@@ -9,9 +9,10 @@ residual tells how close a fit got:
 
     residual(B) = ‖∂L/∂B‖_F / (λ ‖B‖_F)
 
-At the optimum ∂L/∂B = G_data(B) + λB = 0, so λ‖B‖ equals the size of the data gradient and
-the ratio is scale-free. Since the Hessian is at least λI, ‖B - B*‖ / ‖B‖ ≤ residual: a
-residual of 1e-6 bounds the relative error of B, and of the gradients built from it, by 1e-6.
+At the optimum ∂L/∂B = G_data(B) + λB = 0, so λ‖B‖ equals the size of the data
+gradient and the ratio is scale-free. Since the Hessian is at least λI,
+‖B - B*‖ / ‖B‖ ≤ residual: a residual of 1e-6 bounds the relative error of B, and of the
+gradients built from it, by 1e-6.
 For linear f the data gradient does not depend on B and the optimum has a closed form.
 """
 

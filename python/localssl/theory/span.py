@@ -8,9 +8,10 @@ for atoms of the same half), the map
 
     β ↦ B(β) = Σ_m c_m φ_m,  c = Q Λ^{-1/2} β
 
-is an isometry from R^rank onto V: ‖B(β)‖_F = ‖β‖ and the scores are u = Q Λ^{1/2} β. The
-loss restricted to V is the same function, with the same conditioning, in at most 2N variables
-instead of n_b·D_k·D_l, which makes each L-BFGS step far cheaper. Components of B outside V
+is an isometry from R^rank onto V: ‖B(β)‖_F = ‖β‖ and the scores are
+u = Q Λ^{1/2} β. The loss restricted to V is the same function, with the same
+conditioning, in at most 2N variables instead of n_b·D_k·D_l, which makes each L-BFGS step
+far cheaper. Components of B outside V
 only add to the penalty, so they vanish at the optimum.
 
 All layers of a batch share N, so they are stacked: coordinates form one (L, 2N) tensor, with

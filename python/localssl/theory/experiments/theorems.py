@@ -8,8 +8,8 @@ residual ~1e-12) in float64.
   local and BP weight updates coincide (cosine > 1 - 1e-4 in every layer and batch). Default
   init and random B are reported alongside as controls that visibly fail.
 - Theorem 3.3: random linear MLPs with shrinking widths and semi-orthogonal W, linear f:
-  ‖g_same - g_bp‖_F ≥ ‖g_dfb - g_bp‖_F in every layer. The same inequality under softplus f
-  is reported but not required: it does not hold for every sampled network.
+  ‖g_same - g_bp‖_F ≥ ‖g_dfb - g_bp‖_F in every layer. The same inequality under
+  softplus f is reported but not required: it does not hold for every sampled network.
 - Proposition 3.5: a linear CNN whose unrolled layers are orthogonal (channels 4, 16, 64, 256,
   so each stride-2 kernel-2 layer maps 256 values to 256): with pool size 1 everywhere the
   local update equals BP; with global pooling it does not.

@@ -9,7 +9,8 @@ on test batches. Variants, as in the official scripts:
 - same_layer: same-layer context;
 - dfb: direct feedback from the top layer;
 - dfb_matched_b: DFB, with each B^l (l < L) trained to make the local error signal match BP,
-  minimising ‖∂L^L/∂z^l − ∂L^l/∂z^l‖² / ‖∂L^L/∂z^l‖² ("theoretical optimal update");
+  minimising ‖∂L^L/∂z^l − ∂L^l/∂z^l‖² / ‖∂L^L/∂z^l‖²
+  ("theoretical optimal update");
 - dfb_random_b: DFB, with B^l (l < L) frozen at their random draw.
 """
 
